@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Numeric code is compiled optimized even in debug builds, so the card's plain
+// `swift run serve` decodes at full speed and the test suite runs the real model quickly.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
+
+let package = Package(
+    name: "swift-llm-serve",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "serve", targets: ["Serve"]),
+        .library(name: "Model", targets: ["Model"]),
+        .library(name: "Tokenizer", targets: ["Tokenizer"]),
+        .library(name: "Scheduler", targets: ["Scheduler"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        .target(name: "Model", dependencies: ["COpenBLAS"], swiftSettings: optimized),
+        .target(name: "Tokenizer", swiftSettings: optimized),
+        .target(name: "Scheduler"),
+        .executableTarget(
+            name: "Serve",
+            dependencies: [
+                "Model", "Tokenizer", "Scheduler",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], resources: []),
+        .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(
+            name: "ServeTests",
+            dependencies: [
+                "Serve",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+    ]
+)

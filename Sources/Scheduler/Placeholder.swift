@@ -1,0 +1,1 @@
+// The continuous-batching scheduler lands with the serving issue.
