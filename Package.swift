@@ -10,6 +10,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "serve", targets: ["Serve"]),
+        .executable(name: "bench", targets: ["Bench"]),
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Scheduler", targets: ["Scheduler"]),
@@ -35,7 +36,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "ModelTests", dependencies: ["Model"], resources: []),
+        // Release-build benchmarks: `swift run -c release bench tokenizer|model`.
+        .executableTarget(name: "Bench", dependencies: ["Model", "Tokenizer"], swiftSettings: optimized),
+        .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(
             name: "ServeTests",

@@ -1,0 +1,1 @@
+func runTokenizerBenchmark(_ arguments: [String]) { print("tokenizer benchmark: not yet") }
