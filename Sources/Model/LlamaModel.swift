@@ -1,25 +1,34 @@
 import Foundation
 
-// PLACEHOLDER API — being implemented. Signatures are the contract Serve codes against.
-
-public struct LlamaConfig: Codable, Sendable {
-    public var vocabSize: Int
-    public var maxPositionEmbeddings: Int
-}
-
+/// A loaded LLaMA-family model: configuration, weights and RoPE tables. Immutable, shared freely;
+/// the mutable state of inference lives in `PagedKVCache` and `ModelRunner`.
 public final class LlamaModel: Sendable {
     public let config: LlamaConfig
-    public init(directory: URL) throws { fatalError("not yet") }
-}
+    public let weights: LlamaWeights
+    let rope: RopeTable
 
-/// The result of a greedy generation.
-public struct Generation: Sendable {
-    public var tokens: [Int]
-    /// true when generation ended on one of `stopTokenIds` (which is not included in `tokens`).
-    public var hitStopToken: Bool
-}
+    /// Loads a Hugging Face model directory: config.json + model.safetensors.
+    public convenience init(directory: URL) throws {
+        let configURL = directory.appendingPathComponent("config.json")
+        let weightsURL = directory.appendingPathComponent("model.safetensors")
+        guard let configData = FileManager.default.contents(atPath: configURL.path) else {
+            throw ModelError.missingFile(configURL.path)
+        }
+        let config: LlamaConfig
+        do { config = try JSONDecoder().decode(LlamaConfig.self, from: configData) } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError.invalidConfig(path: configURL.path, reason: String(describing: error))
+        }
+        guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
+        let file = try SafeTensorsFile(path: weightsURL.path)
+        try self.init(config: config, weights: LlamaWeights(file: file, config: config))
+    }
 
-/// Greedy (argmax) decoding of one sequence; blocking, CPU-bound: call it off the event loops.
-public func generateGreedy(model: LlamaModel, prompt: [Int], maxNewTokens: Int, stopTokenIds: Set<Int>) throws -> Generation {
-    fatalError("not yet")
+    public init(config: LlamaConfig, weights: LlamaWeights) throws {
+        try config.validate()
+        self.config = config
+        self.weights = weights
+        rope = RopeTable(headDim: config.headDim, maxPositions: config.maxPositionEmbeddings, theta: config.ropeTheta)
+    }
 }

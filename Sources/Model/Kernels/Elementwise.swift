@@ -1,0 +1,43 @@
+import Foundation
+
+extension Kernels {
+    /// out[i] = x[i] / sqrt(mean(x²) + eps) * weight[i], for each of `n` rows of width `dim`.
+    @inline(__always)
+    static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dim: Int, eps: Float) {
+        for t in 0..<n {
+            let row = x + t * dim, dst = out + t * dim
+            var sumSquares: Float = 0
+            for i in 0..<dim { sumSquares += row[i] * row[i] }
+            let scale = 1 / (sumSquares / Float(dim) + eps).squareRoot()
+            for i in 0..<dim { dst[i] = weight[i] * (row[i] * scale) }
+        }
+    }
+
+    /// SwiGLU: gateUp rows hold [gate | up], each `dim` wide; out[i] = silu(gate[i]) * up[i].
+    @inline(__always)
+    static func siluMul(_ gateUp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dim: Int) {
+        for t in 0..<n {
+            let gate = gateUp + t * 2 * dim, up = gate + dim, dst = out + t * dim
+            for i in 0..<dim {
+                let g = gate[i]
+                dst[i] = g / (1 + expf(-g)) * up[i]
+            }
+        }
+    }
+
+    /// x[i] += y[i]
+    @inline(__always)
+    static func add(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { x[i] += y[i] }
+    }
+}
+
+extension ReferenceKernels {
+    public static func rmsNorm(_ x: [Float], weight: [Float], eps: Float) -> [Float] {
+        let meanSquare = x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(x.count)
+        let scale = 1 / (meanSquare + Double(eps)).squareRoot()
+        return zip(x, weight).map { Float(Double($0) * scale * Double($1)) }
+    }
+
+    public static func silu(_ x: Float) -> Float { Float(Double(x) / (1 + exp(-Double(x)))) }
+}

@@ -1,0 +1,7 @@
+/// The fast kernels the forward pass calls: BLAS for matrix products, plain loops the compiler
+/// vectorizes for the rest. Each has a counterpart in `ReferenceKernels` written for clarity
+/// (f64 accumulation, no tricks) that tests compare it against.
+enum Kernels {}
+
+/// Straightforward implementations used only as a reference in tests.
+public enum ReferenceKernels {}

@@ -1,0 +1,166 @@
+/// Runs forward passes of one model over ragged batches, writing K/V into a paged cache.
+/// Owns the mutable inference state (cache + scratch), so it belongs to one thread: the engine's.
+public final class ModelRunner {
+    public let model: LlamaModel
+    public let cache: PagedKVCache
+    private var residual = GrowableScratch()   // x        [numTokens, hidden]
+    private var normed = GrowableScratch()     // rmsnorm  [numTokens, hidden]
+    private var qkv = GrowableScratch()        // q|k|v    [numTokens, (numHeads + 2·numKVHeads) · headDim]
+    private var attention = GrowableScratch()  // attn out [numTokens, numHeads · headDim]
+    private var projected = GrowableScratch()  // o / down [numTokens, hidden]
+    private var gateUp = GrowableScratch()     // gate|up  [numTokens, 2 · intermediate]
+    private var activated = GrowableScratch()  // swiglu   [numTokens, intermediate]
+    private var keyGather = GrowableScratch()  // one kv head's context keys   [contextLength, headDim]
+    private var valueGather = GrowableScratch()
+    private var scores = GrowableScratch()     // one head's scores [numTokens of a sequence, contextLength]
+    private var selected = GrowableScratch()   // rows that get logits [numLogitRows, hidden]
+    private var logitBuffer = GrowableScratch() // [numLogitRows, vocab]
+    /// Rows of logits the last forward produced, in batch order of `logitIndices`.
+    public private(set) var numLogitRows = 0
+
+    public init(model: LlamaModel, cache: PagedKVCache) {
+        self.model = model
+        self.cache = cache
+    }
+
+    /// Convenience: a runner with its own cache of `numBlocks` blocks.
+    public convenience init(model: LlamaModel, numBlocks: Int, blockSize: Int = 16) {
+        self.init(model: model, cache: PagedKVCache(config: model.config, numBlocks: numBlocks, blockSize: blockSize))
+    }
+
+    /// One forward pass. Afterwards `withLogits(row:)` reads the next-token logits of each requested
+    /// position, rows ordered by sequence then by `logitIndices`.
+    public func forward(_ batch: ForwardBatch) throws {
+        try validate(batch)
+        let c = model.config, w = model.weights
+        let n = batch.numTokens, h = c.hiddenSize, hd = c.headDim
+        let qDim = c.numHeads * hd, kvDim = c.numKVHeads * hd, qkvDim = qDim + 2 * kvDim, ffn = c.intermediateSize
+        let x = residual.pointer(atLeast: n * h), xn = normed.pointer(atLeast: n * h)
+        let qkvOut = qkv.pointer(atLeast: n * qkvDim), attnOut = attention.pointer(atLeast: n * qDim)
+        let proj = projected.pointer(atLeast: n * h)
+        let gu = gateUp.pointer(atLeast: n * 2 * ffn), act = activated.pointer(atLeast: n * ffn)
+        let maxContext = batch.sequences.map { $0.numCachedTokens + $0.tokens.count }.max() ?? 0
+        let maxChunk = batch.sequences.map(\.tokens.count).max() ?? 0
+        let keys = keyGather.pointer(atLeast: maxContext * hd), values = valueGather.pointer(atLeast: maxContext * hd)
+        let scoreRows = scores.pointer(atLeast: maxChunk * maxContext)
+
+        // x = embedding[tokens]
+        w.embedding.withUnsafeBufferPointer { table in
+            var t = 0
+            for sequence in batch.sequences {
+                for token in sequence.tokens {
+                    (x + t * h).update(from: table.baseAddress! + token * h, count: h)
+                    t += 1
+                }
+            }
+        }
+
+        for (layerIndex, layer) in w.layers.enumerated() {
+            let view = PagedLayerView(
+                keys: cache.keys.pointer + cache.offset(layer: layerIndex, block: 0, kvHead: 0, slot: 0),
+                values: cache.values.pointer + cache.offset(layer: layerIndex, block: 0, kvHead: 0, slot: 0),
+                blockSize: cache.blockSize, numKVHeads: c.numKVHeads, headDim: hd)
+
+            // Attention block: x += o(attention(rope(q), rope(k), v)) of rmsnorm(x)
+            layer.attentionNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
+            layer.qkv.withUnsafeBufferPointer { Kernels.matmul(xn, $0.baseAddress!, qkvOut, n: n, inFeatures: h, outFeatures: qkvDim) }
+            var t = 0
+            for sequence in batch.sequences {
+                for i in 0..<sequence.tokens.count {
+                    let position = sequence.numCachedTokens + i
+                    let row = qkvOut + t * qkvDim
+                    model.rope.cos.withUnsafeBufferPointer { cos in
+                        model.rope.sin.withUnsafeBufferPointer { sin in
+                            let angle = position * model.rope.halfDim
+                            Kernels.applyRope(row, numHeads: c.numHeads, headDim: hd, cos: cos.baseAddress! + angle, sin: sin.baseAddress! + angle)
+                            Kernels.applyRope(row + qDim, numHeads: c.numKVHeads, headDim: hd, cos: cos.baseAddress! + angle, sin: sin.baseAddress! + angle)
+                        }
+                    }
+                    let block = sequence.blockTable[position / cache.blockSize], slot = position % cache.blockSize
+                    for kvHead in 0..<c.numKVHeads {
+                        let dst = view.offset(block: block, kvHead: kvHead, slot: slot)
+                        (view.keys + dst).update(from: row + qDim + kvHead * hd, count: hd)
+                        (view.values + dst).update(from: row + qDim + kvDim + kvHead * hd, count: hd)
+                    }
+                    t += 1
+                }
+            }
+            t = 0
+            for sequence in batch.sequences {
+                Kernels.attention(
+                    q: qkvOut + t * qkvDim, qStride: qkvDim, out: attnOut + t * qDim, outStride: qDim,
+                    n: sequence.tokens.count, numCachedTokens: sequence.numCachedTokens, blockTable: sequence.blockTable,
+                    layer: view, numHeads: c.numHeads, keyScratch: keys, valueScratch: values, scores: scoreRows)
+                t += sequence.tokens.count
+            }
+            layer.output.withUnsafeBufferPointer { Kernels.matmul(attnOut, $0.baseAddress!, proj, n: n, inFeatures: qDim, outFeatures: h) }
+            Kernels.add(x, proj, count: n * h)
+
+            // Feed-forward block: x += down(silu(gate(xn)) · up(xn)), xn = rmsnorm(x)
+            layer.ffnNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
+            layer.gateUp.withUnsafeBufferPointer { Kernels.matmul(xn, $0.baseAddress!, gu, n: n, inFeatures: h, outFeatures: 2 * ffn) }
+            Kernels.siluMul(gu, act, n: n, dim: ffn)
+            layer.down.withUnsafeBufferPointer { Kernels.matmul(act, $0.baseAddress!, proj, n: n, inFeatures: ffn, outFeatures: h) }
+            Kernels.add(x, proj, count: n * h)
+        }
+
+        // Logits only for the rows someone samples from: final norm + LM head on those rows.
+        let rows = batch.numLogitRows
+        numLogitRows = rows
+        guard rows > 0 else { return }
+        let picked = selected.pointer(atLeast: rows * h), pickedNormed = normed.pointer(atLeast: rows * h)
+        var r = 0, t = 0
+        for sequence in batch.sequences {
+            for index in sequence.logitIndices {
+                (picked + r * h).update(from: x + (t + index) * h, count: h)
+                r += 1
+            }
+            t += sequence.tokens.count
+        }
+        w.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(picked, weight: $0.baseAddress!, pickedNormed, n: rows, dim: h, eps: c.rmsNormEps) }
+        let out = logitBuffer.pointer(atLeast: rows * c.vocabSize)
+        (w.lmHead ?? w.embedding).withUnsafeBufferPointer {
+            Kernels.matmul(pickedNormed, $0.baseAddress!, out, n: rows, inFeatures: h, outFeatures: c.vocabSize)
+        }
+    }
+
+    /// Calls `body` with row `row` of the last forward's logits ([vocab]); valid only inside `body`.
+    public func withLogits<R>(row: Int, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        precondition(row >= 0 && row < numLogitRows, "logit row \(row) of \(numLogitRows)")
+        let vocab = model.config.vocabSize
+        return try body(UnsafeBufferPointer(start: logitBuffer.buffer.pointer + row * vocab, count: vocab))
+    }
+
+    /// Index of the largest logit in `row` (first one on ties, like torch.argmax).
+    public func argmax(row: Int) -> Int {
+        withLogits(row: row) { logits in
+            var best = 0
+            for i in 1..<logits.count where logits[i] > logits[best] { best = i }
+            return best
+        }
+    }
+
+    private func validate(_ batch: ForwardBatch) throws {
+        let c = model.config
+        for (s, sequence) in batch.sequences.enumerated() {
+            guard !sequence.tokens.isEmpty else { throw ModelError.invalidBatch("sequence \(s) has no tokens") }
+            guard sequence.numCachedTokens >= 0 else { throw ModelError.invalidBatch("sequence \(s): negative numCachedTokens") }
+            let end = sequence.numCachedTokens + sequence.tokens.count
+            guard end <= c.maxPositionEmbeddings else {
+                throw ModelError.invalidBatch("sequence \(s) reaches position \(end), beyond max_position_embeddings \(c.maxPositionEmbeddings)")
+            }
+            guard sequence.blockTable.count * cache.blockSize >= end else {
+                throw ModelError.invalidBatch("sequence \(s): \(sequence.blockTable.count) blocks cannot hold \(end) tokens")
+            }
+            if let bad = sequence.blockTable.first(where: { $0 < 0 || $0 >= cache.numBlocks }) {
+                throw ModelError.invalidBatch("sequence \(s): block \(bad) outside the cache's \(cache.numBlocks) blocks")
+            }
+            if let bad = sequence.tokens.first(where: { $0 < 0 || $0 >= c.vocabSize }) {
+                throw ModelError.invalidBatch("sequence \(s): token \(bad) outside the vocabulary of \(c.vocabSize)")
+            }
+            if let bad = sequence.logitIndices.first(where: { $0 < 0 || $0 >= sequence.tokens.count }) {
+                throw ModelError.invalidBatch("sequence \(s): logit index \(bad) outside its \(sequence.tokens.count) tokens")
+            }
+        }
+    }
+}

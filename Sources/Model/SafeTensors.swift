@@ -1,0 +1,158 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Element types a safetensors file may declare. The loader converts F32, F16 and BF16 to f32.
+public enum TensorDType: String, Sendable {
+    case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
+    case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
+
+    var byteCount: Int {
+        switch self {
+        case .f64, .i64: 8
+        case .f32, .i32: 4
+        case .f16, .bf16, .i16: 2
+        case .i8, .u8, .bool: 1
+        }
+    }
+}
+
+public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
+    case cannotOpen(path: String, reason: String)
+    case fileTooSmall(path: String, size: Int)
+    case headerOutOfBounds(headerLength: UInt64, fileSize: Int)
+    case invalidHeader(reason: String)
+    case unknownDType(tensor: String, dtype: String)
+    case badOffsets(tensor: String, begin: Int, end: Int, dataSize: Int)
+    case sizeMismatch(tensor: String, shape: [Int], dtype: String, byteCount: Int)
+    case missingTensor(String)
+    case unexpectedShape(tensor: String, expected: [Int], actual: [Int])
+    case unsupportedDType(tensor: String, dtype: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "cannot open \(path): \(reason)"
+        case .fileTooSmall(let path, let size): "\(path) is \(size) bytes: too small to be a safetensors file"
+        case .headerOutOfBounds(let length, let size): "safetensors header claims \(length) bytes but the file has \(size)"
+        case .invalidHeader(let reason): "invalid safetensors header: \(reason)"
+        case .unknownDType(let tensor, let dtype): "tensor \(tensor): unknown dtype \(dtype)"
+        case .badOffsets(let tensor, let begin, let end, let size):
+            "tensor \(tensor): data_offsets [\(begin), \(end)] outside the data section of \(size) bytes"
+        case .sizeMismatch(let tensor, let shape, let dtype, let bytes):
+            "tensor \(tensor): shape \(shape) of \(dtype) does not fit its \(bytes) bytes"
+        case .missingTensor(let name): "missing tensor \(name)"
+        case .unexpectedShape(let tensor, let expected, let actual): "tensor \(tensor): expected shape \(expected), found \(actual)"
+        case .unsupportedDType(let tensor, let dtype): "tensor \(tensor): dtype \(dtype) is not supported (F32, F16, BF16 are)"
+        }
+    }
+}
+
+/// One tensor's entry in the header, validated against the file.
+public struct TensorInfo: Sendable, Equatable {
+    public var dtype: TensorDType
+    public var shape: [Int]
+    /// Byte range relative to the start of the data section.
+    public var byteRange: Range<Int>
+}
+
+/// A memory-mapped safetensors file (https://github.com/huggingface/safetensors format):
+/// u64 little-endian header length N, N bytes of JSON, then the data section.
+/// Every header entry is validated when the file opens, so later reads cannot go out of bounds.
+public final class SafeTensorsFile {
+    public let path: String
+    public let tensors: [String: TensorInfo]
+    private let base: UnsafeRawPointer
+    private let fileSize: Int
+    private let dataStart: Int
+
+    public init(path: String) throws {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw SafeTensorsError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw SafeTensorsError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        fileSize = Int(info.st_size)
+        guard fileSize >= 8 else { throw SafeTensorsError.fileTooSmall(path: path, size: fileSize) }
+        guard let mapped = mmap(nil, fileSize, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+            throw SafeTensorsError.cannotOpen(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(mapped)
+        do {
+            let headerLength = base.loadUnaligned(as: UInt64.self).littleEndian
+            guard headerLength <= UInt64(fileSize - 8) else {
+                throw SafeTensorsError.headerOutOfBounds(headerLength: headerLength, fileSize: fileSize)
+            }
+            dataStart = 8 + Int(headerLength)
+            let header = Data(bytes: base + 8, count: Int(headerLength))
+            tensors = try Self.parseHeader(header, dataSize: fileSize - dataStart)
+        } catch {
+            munmap(UnsafeMutableRawPointer(mutating: base), fileSize)
+            throw error
+        }
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), fileSize) }
+
+    static func parseHeader(_ header: Data, dataSize: Int) throws -> [String: TensorInfo] {
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: header) } catch {
+            throw SafeTensorsError.invalidHeader(reason: "not JSON")
+        }
+        guard let entries = json as? [String: Any] else { throw SafeTensorsError.invalidHeader(reason: "not a JSON object") }
+        var tensors: [String: TensorInfo] = [:]
+        for (name, value) in entries where name != "__metadata__" {
+            guard let entry = value as? [String: Any],
+                  let dtypeName = entry["dtype"] as? String,
+                  let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
+                  offsets.count == 2, shape.count == (entry["shape"] as? [Any])?.count
+            else { throw SafeTensorsError.invalidHeader(reason: "entry \(name) lacks dtype, shape or data_offsets") }
+            guard let dtype = TensorDType(rawValue: dtypeName) else {
+                throw SafeTensorsError.unknownDType(tensor: name, dtype: dtypeName)
+            }
+            let (begin, end) = (offsets[0], offsets[1])
+            guard begin >= 0, begin <= end, end <= dataSize else {
+                throw SafeTensorsError.badOffsets(tensor: name, begin: begin, end: end, dataSize: dataSize)
+            }
+            let (count, overflow) = shape.reduce((1, false)) { acc, dim in
+                let (product, o) = acc.0.multipliedReportingOverflow(by: dim)
+                return (product, acc.1 || o || dim < 0)
+            }
+            guard !overflow, count * dtype.byteCount == end - begin else {
+                throw SafeTensorsError.sizeMismatch(tensor: name, shape: shape, dtype: dtypeName, byteCount: end - begin)
+            }
+            tensors[name] = TensorInfo(dtype: dtype, shape: shape, byteRange: begin..<end)
+        }
+        return tensors
+    }
+
+    /// The tensor converted to f32, checking its shape when `shape` is given.
+    public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
+        guard let info = tensors[name] else { throw SafeTensorsError.missingTensor(name) }
+        if let expected, expected != info.shape {
+            throw SafeTensorsError.unexpectedShape(tensor: name, expected: expected, actual: info.shape)
+        }
+        let count = info.shape.reduce(1, *)
+        let source = base + dataStart + info.byteRange.lowerBound
+        return try [Float](unsafeUninitializedCapacity: count) { out, initialized in
+            switch info.dtype {
+            case .f32:
+                for i in 0..<count { out[i] = Float(bitPattern: UInt32(littleEndian: source.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
+            case .bf16:
+                // bf16 is the top half of an f32.
+                for i in 0..<count {
+                    out[i] = Float(bitPattern: UInt32(UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) << 16)
+                }
+            case .f16:
+                for i in 0..<count {
+                    out[i] = Float(Float16(bitPattern: UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))))
+                }
+            default:
+                throw SafeTensorsError.unsupportedDType(tensor: name, dtype: info.dtype.rawValue)
+            }
+            initialized = count
+        }
+    }
+}
