@@ -1,0 +1,9 @@
+/// One chat turn as given to a chat template.
+public struct ChatMessage: Sendable, Codable, Equatable {
+    public var role: String
+    public var content: String
+    public init(role: String, content: String) {
+        self.role = role
+        self.content = content
+    }
+}
