@@ -15,6 +15,7 @@ public final class ModelRunner {
     private var scores = GrowableScratch()     // one head's scores [numTokens of a sequence, contextLength]
     private var selected = GrowableScratch()   // rows that get logits [numLogitRows, hidden]
     private var logitBuffer = GrowableScratch() // [numLogitRows, vocab]
+    private var widened = GrowableScratch()    // a bf16 matrix widened to f32 for a many-row GEMM
     /// Rows of logits the last forward produced, in batch order of `logitIndices`.
     public private(set) var numLogitRows = 0
 
@@ -45,13 +46,11 @@ public final class ModelRunner {
         let scoreRows = scores.pointer(atLeast: maxChunk * maxContext)
 
         // x = embedding[tokens]
-        w.embedding.withUnsafeBufferPointer { table in
-            var t = 0
-            for sequence in batch.sequences {
-                for token in sequence.tokens {
-                    (x + t * h).update(from: table.baseAddress! + token * h, count: h)
-                    t += 1
-                }
+        var row = 0
+        for sequence in batch.sequences {
+            for token in sequence.tokens {
+                w.embedding.copyRow(token, to: x + row * h)
+                row += 1
             }
         }
 
@@ -63,7 +62,7 @@ public final class ModelRunner {
 
             // Attention block: x += o(attention(rope(q), rope(k), v)) of rmsnorm(x)
             layer.attentionNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
-            layer.qkv.withUnsafeBufferPointer { Kernels.matmul(xn, $0.baseAddress!, qkvOut, n: n, inFeatures: h, outFeatures: qkvDim) }
+            layer.qkv.apply(xn, qkvOut, n: n, widened: &widened)
             var t = 0
             for sequence in batch.sequences {
                 for i in 0..<sequence.tokens.count {
@@ -93,14 +92,14 @@ public final class ModelRunner {
                     layer: view, numHeads: c.numHeads, keyScratch: keys, valueScratch: values, scores: scoreRows)
                 t += sequence.tokens.count
             }
-            layer.output.withUnsafeBufferPointer { Kernels.matmul(attnOut, $0.baseAddress!, proj, n: n, inFeatures: qDim, outFeatures: h) }
+            layer.output.apply(attnOut, proj, n: n, widened: &widened)
             Kernels.add(x, proj, count: n * h)
 
             // Feed-forward block: x += down(silu(gate(xn)) · up(xn)), xn = rmsnorm(x)
             layer.ffnNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
-            layer.gateUp.withUnsafeBufferPointer { Kernels.matmul(xn, $0.baseAddress!, gu, n: n, inFeatures: h, outFeatures: 2 * ffn) }
+            layer.gateUp.apply(xn, gu, n: n, widened: &widened)
             Kernels.siluMul(gu, act, n: n, dim: ffn)
-            layer.down.withUnsafeBufferPointer { Kernels.matmul(act, $0.baseAddress!, proj, n: n, inFeatures: ffn, outFeatures: h) }
+            layer.down.apply(act, proj, n: n, widened: &widened)
             Kernels.add(x, proj, count: n * h)
         }
 
@@ -119,9 +118,7 @@ public final class ModelRunner {
         }
         w.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(picked, weight: $0.baseAddress!, pickedNormed, n: rows, dim: h, eps: c.rmsNormEps) }
         let out = logitBuffer.pointer(atLeast: rows * c.vocabSize)
-        (w.lmHead ?? w.embedding).withUnsafeBufferPointer {
-            Kernels.matmul(pickedNormed, $0.baseAddress!, out, n: rows, inFeatures: h, outFeatures: c.vocabSize)
-        }
+        w.lmHead.apply(pickedNormed, out, n: rows, widened: &widened)
     }
 
     /// Calls `body` with row `row` of the last forward's logits ([vocab]); valid only inside `body`.

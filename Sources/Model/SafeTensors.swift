@@ -128,14 +128,29 @@ public final class SafeTensorsFile {
         return tensors
     }
 
-    /// The tensor converted to f32, checking its shape when `shape` is given.
-    public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
+    /// The raw bits of a BF16 tensor, checking its shape.
+    public func bf16Bits(_ name: String, shape expected: [Int]) throws -> [UInt16] {
+        let (info, source) = try locate(name, shape: expected)
+        guard info.dtype == .bf16 else { throw SafeTensorsError.unsupportedDType(tensor: name, dtype: info.dtype.rawValue) }
+        let count = info.shape.reduce(1, *)
+        return [UInt16](unsafeUninitializedCapacity: count) { out, initialized in
+            for i in 0..<count { out[i] = UInt16(littleEndian: source.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) }
+            initialized = count
+        }
+    }
+
+    private func locate(_ name: String, shape expected: [Int]?) throws -> (TensorInfo, UnsafeRawPointer) {
         guard let info = tensors[name] else { throw SafeTensorsError.missingTensor(name) }
         if let expected, expected != info.shape {
             throw SafeTensorsError.unexpectedShape(tensor: name, expected: expected, actual: info.shape)
         }
+        return (info, base + dataStart + info.byteRange.lowerBound)
+    }
+
+    /// The tensor converted to f32, checking its shape when `shape` is given.
+    public func floats(_ name: String, shape expected: [Int]? = nil) throws -> [Float] {
+        let (info, source) = try locate(name, shape: expected)
         let count = info.shape.reduce(1, *)
-        let source = base + dataStart + info.byteRange.lowerBound
         return try [Float](unsafeUninitializedCapacity: count) { out, initialized in
             switch info.dtype {
             case .f32:

@@ -1,0 +1,98 @@
+import XCTest
+@testable import Model
+
+final class KernelTests: XCTestCase {
+    private var generator = SeededGenerator(seed: 42)
+
+    private func random(_ count: Int, scale: Float = 1) -> [Float] {
+        (0..<count).map { _ in Float.random(in: -scale...scale, using: &generator) }
+    }
+
+    private func assertClose(_ a: [Float], _ b: [Float], tolerance: Float, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, file: file, line: line)
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, tolerance, file: file, line: line)
+    }
+
+    /// bf16 weights through the direct kernel (few rows) and the widen + BLAS path (many rows).
+    func testBF16MatmulMatchesReference() {
+        for (n, inFeatures, outFeatures) in [(1, 576, 960), (3, 64, 7), (2, 70, 301), (9, 96, 40)] {
+            let x = random(n * inFeatures)
+            let bits = random(outFeatures * inFeatures).map { UInt16($0.bitPattern >> 16) }
+            let exact = bits.map { Float(bitPattern: UInt32($0) << 16) }
+            let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, storage: .bf16(bits))
+            var y = [Float](repeating: .nan, count: n * outFeatures)
+            var scratch = GrowableScratch()
+            x.withUnsafeBufferPointer { xp in
+                y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n, widened: &scratch) }
+            }
+            assertClose(y, ReferenceKernels.matmul(x, exact, n: n, inFeatures: inFeatures, outFeatures: outFeatures), tolerance: 1e-4)
+        }
+    }
+
+    func testF32MatmulMatchesReference() {
+        let (n, inFeatures, outFeatures) = (5, 33, 17)
+        let x = random(n * inFeatures), w = random(outFeatures * inFeatures)
+        let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, storage: .f32(w))
+        var y = [Float](repeating: .nan, count: n * outFeatures)
+        var scratch = GrowableScratch()
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n, widened: &scratch) }
+        }
+        assertClose(y, ReferenceKernels.matmul(x, w, n: n, inFeatures: inFeatures, outFeatures: outFeatures), tolerance: 1e-5)
+    }
+
+    func testRMSNormMatchesReference() {
+        let dim = 37, x = random(2 * dim, scale: 3), weight = random(dim)
+        var out = [Float](repeating: 0, count: 2 * dim)
+        Kernels.rmsNorm(x, weight: weight, &out, n: 2, dim: dim, eps: 1e-5)
+        let expected = ReferenceKernels.rmsNorm(Array(x[0..<dim]), weight: weight, eps: 1e-5)
+            + ReferenceKernels.rmsNorm(Array(x[dim...]), weight: weight, eps: 1e-5)
+        assertClose(out, expected, tolerance: 1e-5)
+    }
+
+    /// Paged attention with a scattered block table equals naive attention over contiguous K/V.
+    func testPagedAttentionMatchesReference() {
+        let numHeads = 6, numKVHeads = 2, hd = 8, blockSize = 4, numBlocks = 12
+        let numCached = 9, n = 5, context = numCached + n
+        let blockTable = [7, 2, 10, 0]  // covers 16 positions, deliberately out of order
+        let q = random(n * numHeads * hd), keys = random(context * numKVHeads * hd), values = random(context * numKVHeads * hd)
+        let cacheKeys = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
+        let cacheValues = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
+        let layer = PagedLayerView(keys: cacheKeys.pointer, values: cacheValues.pointer, blockSize: blockSize, numKVHeads: numKVHeads, headDim: hd)
+        for p in 0..<context {
+            for g in 0..<numKVHeads {
+                let dst = layer.offset(block: blockTable[p / blockSize], kvHead: g, slot: p % blockSize)
+                for d in 0..<hd {
+                    cacheKeys.pointer[dst + d] = keys[(p * numKVHeads + g) * hd + d]
+                    cacheValues.pointer[dst + d] = values[(p * numKVHeads + g) * hd + d]
+                }
+            }
+        }
+        var out = [Float](repeating: .nan, count: n * numHeads * hd)
+        let k = FloatBuffer(count: context * hd), v = FloatBuffer(count: context * hd), s = FloatBuffer(count: n * context)
+        q.withUnsafeBufferPointer { qp in
+            out.withUnsafeMutableBufferPointer { op in
+                Kernels.attention(q: qp.baseAddress!, qStride: numHeads * hd, out: op.baseAddress!, outStride: numHeads * hd,
+                                  n: n, numCachedTokens: numCached, blockTable: blockTable, layer: layer, numHeads: numHeads,
+                                  keyScratch: k.pointer, valueScratch: v.pointer, scores: s.pointer)
+            }
+        }
+        let expected = ReferenceKernels.attention(q: q, keys: keys, values: values, n: n, contextLength: context,
+                                                  numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)
+        assertClose(out, expected, tolerance: 1e-5)
+    }
+}
+
+/// A small deterministic generator (SplitMix64) so kernel tests see the same inputs every run.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
