@@ -1,0 +1,36 @@
+import Hummingbird
+import Logging
+
+typealias AppRequestContext = BasicRequestContext
+
+/// The router for `model`: every controller's endpoints behind the OpenAI error middleware.
+func buildRouter(model: ServedModel) -> Router<AppRequestContext> {
+    let endpoints: [Endpoint<AppRequestContext>] =
+        HealthController().endpoints
+        + CompletionsController(model: model).endpoints
+        + TokenizeController(model: model).endpoints
+
+    var methodsByPath: [String: [HTTPRequest.Method]] = [:]
+    for endpoint in endpoints {
+        methodsByPath[endpoint.path, default: []].append(endpoint.method)
+        if endpoint.method == .get { methodsByPath[endpoint.path]!.append(.head) }
+    }
+
+    let router = Router(context: AppRequestContext.self, options: .autoGenerateHeadEndpoints)
+    // Added before the routes: middleware only applies to routes registered after it.
+    router.add(middleware: ErrorMiddleware(methodsByPath: methodsByPath))
+    for endpoint in endpoints {
+        router.on(RouterPath(endpoint.path), method: endpoint.method, use: endpoint.handler)
+    }
+    return router
+}
+
+/// The application serving `model`; used by `serve` and by the tests (`app.test(.router)`).
+func buildApplication(
+    model: ServedModel, host: String = "127.0.0.1", port: Int = 8080, logger: Logger? = nil
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(model: model),
+        configuration: .init(address: .hostname(host, port: port), serverName: "swift-llm-serve"),
+        logger: logger)
+}

@@ -1,0 +1,91 @@
+import Foundation
+import Hummingbird
+
+/// Reads a request body as JSON into a typed request, turning every way it can go wrong into a
+/// 4xx `APIError` that names the offending field.
+enum JSONBody {
+    /// Largest accepted request body (8 MiB).
+    static let maxBytes = 8 * 1024 * 1024
+
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        try checkContentType(request.headers[.contentType])
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
+            throw APIError.payloadTooLarge(limit: maxBytes)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBytes)
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
+            throw APIError.payloadTooLarge(limit: maxBytes)
+        }
+        guard buffer.readableBytes > 0 else {
+            throw APIError.invalidRequest("Request body is empty; expected a JSON object.")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw apiError(for: error)
+        }
+    }
+
+    /// Accepts JSON, and no Content-Type at all. `application/x-www-form-urlencoded` is accepted too
+    /// because it is what `curl -d` sends by default; the body is still parsed as JSON.
+    static func checkContentType(_ contentType: String?) throws {
+        guard let contentType else { return }
+        let mediaType = contentType.split(separator: ";").first.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        } ?? ""
+        let accepted =
+            mediaType == "application/json" || mediaType.hasSuffix("+json")
+            || mediaType == "application/x-www-form-urlencoded"
+        guard accepted else { throw APIError.unsupportedMediaType(contentType) }
+    }
+
+    static func apiError(for error: DecodingError) -> APIError {
+        switch error {
+        case .keyNotFound(let key, let context):
+            let param = fieldPath(context.codingPath + [key])
+            return .invalidRequest("Missing required parameter '\(param)'.", param: param)
+        case .typeMismatch(_, let context):
+            if context.codingPath.isEmpty {
+                return .invalidRequest("Request body must be a JSON object.")
+            }
+            let param = fieldPath(context.codingPath)
+            return .invalidRequest("Invalid type for '\(param)': \(context.debugDescription)", param: param)
+        case .valueNotFound(_, let context):
+            let param = fieldPath(context.codingPath)
+            return .invalidRequest("Parameter '\(param)' must not be null.", param: param)
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return .invalidRequest("Request body is not valid JSON.")
+            }
+            let param = fieldPath(context.codingPath)
+            return .invalidRequest("Invalid value for '\(param)': \(context.debugDescription)", param: param)
+        @unknown default:
+            return .invalidRequest("Invalid request body: \(error)")
+        }
+    }
+
+    /// `["prompt", 3]` -> "prompt[3]".
+    static func fieldPath(_ codingPath: [any CodingKey]) -> String {
+        var path = ""
+        for key in codingPath {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += path.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return path
+    }
+}
+
+extension Encodable {
+    /// This value as a JSON response.
+    func jsonResponse(status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONEncoder().encode(self)
+        return Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

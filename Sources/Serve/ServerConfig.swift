@@ -1,0 +1,95 @@
+import Foundation
+
+/// The server's config file (`config.json` at the repository root). Missing fields take defaults.
+struct ServerConfig: Codable, Sendable, Equatable {
+    var host: String = "127.0.0.1"
+    var port: Int = 8080
+    /// Model served when `--model` is not given; a key of `models`.
+    var defaultModel: String?
+    var models: [String: ModelEntry] = [:]
+    var scheduler: SchedulerSettings?
+
+    struct ModelEntry: Codable, Sendable, Equatable {
+        /// Model directory, relative to the config file's directory unless absolute.
+        var path: String
+        /// Script that fetches the weights into `path` (given as its argument), relative like `path`.
+        var fetchScript: String?
+
+        enum CodingKeys: String, CodingKey {
+            case path
+            case fetchScript = "fetch_script"
+        }
+    }
+
+    struct SchedulerSettings: Codable, Sendable, Equatable {
+        var maxNumSeqs: Int?
+        var maxNumBatchedTokens: Int?
+        var blockSize: Int?
+        var kvCacheMemoryMib: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case maxNumSeqs = "max_num_seqs"
+            case maxNumBatchedTokens = "max_num_batched_tokens"
+            case blockSize = "block_size"
+            case kvCacheMemoryMib = "kv_cache_memory_mib"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case host, port, models, scheduler
+        case defaultModel = "default_model"
+    }
+
+    init() {}
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        host = try container.decodeIfPresent(String.self, forKey: .host) ?? host
+        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? port
+        defaultModel = try container.decodeIfPresent(String.self, forKey: .defaultModel)
+        models = try container.decodeIfPresent([String: ModelEntry].self, forKey: .models) ?? [:]
+        scheduler = try container.decodeIfPresent(SchedulerSettings.self, forKey: .scheduler)
+    }
+
+    static func load(from url: URL) throws -> ServerConfig {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ServeError.configUnreadable(url.path, reason: "\(error.localizedDescription)")
+        }
+        do {
+            return try JSONDecoder().decode(ServerConfig.self, from: data)
+        } catch let error as DecodingError {
+            throw ServeError.configUnreadable(url.path, reason: JSONBody.apiError(for: error).message)
+        }
+    }
+}
+
+/// Startup errors, worded for the person running `serve`.
+enum ServeError: Error, CustomStringConvertible, Equatable {
+    case configUnreadable(String, reason: String)
+    case noModelGiven
+    case unknownModel(String, known: [String])
+    case missingWeights(name: String, path: String)
+    case notAModelDirectory(String)
+    case fetchFailed(script: String, status: Int32)
+
+    var description: String {
+        switch self {
+        case .configUnreadable(let path, let reason):
+            "cannot read config file \(path): \(reason)"
+        case .noModelGiven:
+            "no --model given and the config has no default_model"
+        case .unknownModel(let name, let known):
+            "unknown model '\(name)': not in the config (known: \(known.isEmpty ? "none" : known.joined(separator: ", "))) "
+                + "and not a directory. Pass a configured name or a path to a model directory."
+        case .missingWeights(let name, let path):
+            "model '\(name)' has no weights at \(path) and no fetch_script is configured"
+        case .notAModelDirectory(let path):
+            "\(path) is not a model directory (expected config.json and tokenizer.json in it)"
+        case .fetchFailed(let script, let status):
+            "fetch script \(script) failed with exit status \(status)"
+        }
+    }
+}
