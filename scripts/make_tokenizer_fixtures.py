@@ -8,6 +8,8 @@ Run once from the repo root (needs `tokenizers`, `transformers`, `jinja2`; CI do
 Writes:
   Tests/Fixtures/tokenizer_ids.json   [{text, ids, ids_no_special, decoded, decoded_skip_special}]
   Tests/Fixtures/tokenizer_chat.json  [{messages, add_generation_prompt, rendered}]
+  Tests/Fixtures/tokenizer_jinja.json [{name, template, context, rendered | error}] rendered by transformers'
+                                      Jinja environment (trim_blocks, lstrip_blocks) for the interpreter's tests
 """
 import json
 import os
@@ -254,7 +256,115 @@ def main():
             chats.append({"messages": messages, "add_generation_prompt": add, "rendered": rendered})
     with open(os.path.join(OUT, "tokenizer_chat.json"), "w", encoding="utf-8") as f:
         json.dump(chats, f, ensure_ascii=True, indent=1)
-    print(f"{len(cases)} id cases, {len(chats)} chat cases")
+    from transformers.utils.chat_template_utils import _compile_jinja_template
+
+    jinja_cases = []
+    for name, template, context in jinja_templates():
+        case = {"name": name, "template": template, "context": context}
+        try:
+            case["rendered"] = _compile_jinja_template(template).render(**context)
+        except Exception as error:  # raise_exception and friends
+            case["error"] = str(error)
+        jinja_cases.append(case)
+    with open(os.path.join(OUT, "tokenizer_jinja.json"), "w", encoding="utf-8") as f:
+        json.dump(jinja_cases, f, ensure_ascii=True, indent=1)
+    print(f"{len(cases)} id cases, {len(chats)} chat cases, {len(jinja_cases)} jinja cases")
+
+
+CHAT = [
+    {"role": "system", "content": "  Be brief.  "},
+    {"role": "user", "content": "Hi there"},
+    {"role": "assistant", "content": "Hello! How can I help?"},
+    {"role": "user", "content": "Tell me a joke."},
+]
+NO_SYSTEM = CHAT[1:]
+
+
+def jinja_templates():
+    """(name, template, context) triples covering the constructs real chat templates use."""
+    zephyr = (
+        "{% for message in messages %}\n{% if message['role'] == 'user' %}\n{{ '<|user|>\n' + message['content'] + eos_token }}\n"
+        "{% elif message['role'] == 'system' %}\n{{ '<|system|>\n' + message['content'] + eos_token }}\n"
+        "{% elif message['role'] == 'assistant' %}\n{{ '<|assistant|>\n'  + message['content'] + eos_token }}\n"
+        "{% endif %}\n{% if loop.last and add_generation_prompt %}\n{{ '<|assistant|>' }}\n{% endif %}\n{% endfor %}"
+    )
+    llama2 = (
+        "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}"
+        "{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}"
+        "{% for message in loop_messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+        "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+        "{% if loop.index0 == 0 and system_message != false %}{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+        "{% else %}{% set content = message['content'] %}{% endif %}"
+        "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+        "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}"
+    )
+    gemma = (
+        "{{ bos_token }}{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+        "{% for message in messages %}{% if (message['role'] == 'assistant') %}{% set role = 'model' %}{% else %}{% set role = message['role'] %}{% endif %}"
+        "{{ '<start_of_turn>' + role + '\n' + message['content'] | trim + '<end_of_turn>\n' }}{% endfor %}"
+        "{% if add_generation_prompt %}{{'<start_of_turn>model\n'}}{% endif %}"
+    )
+    namespace = (
+        "{%- set ns = namespace(system='', count=0) -%}\n"
+        "{%- for m in messages -%}\n"
+        "    {%- if m.role == 'system' -%}{%- set ns.system = m.content | trim -%}{%- endif -%}\n"
+        "    {%- set ns.count = ns.count + 1 -%}\n"
+        "{%- endfor -%}\n"
+        "SYSTEM={{ ns.system }} COUNT={{ ns.count }}\n"
+        "{% for m in messages if m.role != 'system' %}\n"
+        "  {{ loop.index }}/{{ loop.length }} {{ m.role | upper }}: {{ m.content }}{% if not loop.last %},{% endif %}\n"
+        "{% endfor %}\n"
+    )
+    whitespace = (
+        "<start>\n"
+        "    {% if true %}\n"
+        "    indented line\n"
+        "    {% endif %}\n"
+        "  {# a comment #}\n"
+        "  {{ 'expr' }}  \n"
+        "{%- if true %}   stripped-left{% endif -%}   \n\n   tail\n"
+        "{%+ if true %}plus{% endif %}\n"
+        "end"
+    )
+    expressions = (
+        "{{ 1 + 2 * 3 }}|{{ (1 + 2) * 3 }}|{{ 7 // 2 }}|{{ 7 % 3 }}|{{ -7 // 2 }}|{{ 'a' ~ 1 ~ true }}|"
+        "{{ 'x' if flag else 'y' }}|{{ 'x' if not flag else 'y' }}|{{ 'abc'[1] }}|{{ 'abcdef'[1:4] }}|{{ items[-1] }}|"
+        "{{ items[::-1] }}|{{ items | length }}|{{ items | join('-') }}|{{ 'Hi' | lower }}{{ 'hi' | upper }}|"
+        "{{ '  pad  ' | trim }}|{{ 'b' in 'abc' }}|{{ 2 in items }}|{{ 5 not in items }}|{{ none }}|{{ undefined_name }}|"
+        "{{ items }}|{{ {'k': 'v', 'n': 1} }}|{{ 3 > 2 and 2 >= 2 }}|{{ 1 == 1.0 }}|{{ 'a' != 'b' or false }}|"
+        "{{ name is defined }}|{{ missing is defined }}|{{ missing is not defined }}|{{ none is none }}|{{ 4 is even }}|"
+        "{{ 'hello world'.split() }}|{{ 'a,b'.split(',') }}|{{ 'Hello'.startswith('He') }}|{{ 'x'.endswith('y') }}|"
+        "{{ 'aXbX'.replace('X', '-') }}|{{ '  s  '.lstrip() }}.|{{ '  s  '.rstrip() }}.|{{ 'hello' | capitalize }}|"
+        "{{ missing | default('dflt') }}|{{ '' | default('empty', true) }}|{{ 1.5 }}|{{ 2.0 }}|{{ 10 / 4 }}|{{ \"dq\\\"s\" }}|"
+        "{% for k, v in {'a': 1, 'b': 2}.items() %}{{ k }}={{ v }};{% endfor %}|"
+        "{% for x in [] %}x{% else %}empty{% endfor %}|"
+        "{% for i in range(3) %}{{ i }}{{ ',' if not loop.last }}{% endfor %}|"
+        "{{ {'a': [1, 'two', none, true]} | tojson }}|{{ 'ünï' | tojson }}|{{ items | first }}{{ items | last }}|"
+        "{{ name | string | length }}|{{ [1, 2] + [3] }}|{{ 'ab' * 3 }}"
+    )
+    scoping = (
+        "{% set x = 'outer' %}{% for i in [1, 2] %}{% set x = 'inner' ~ i %}{{ x }} {% endfor %}{{ x }}|"
+        "{% if true %}{% set y = 'if-set' %}{% endif %}{{ y }}|"
+        "{% for a in [1, 2] %}{% for b in ['x', 'y'] %}{{ loop.index }}{{ b }}{% endfor %}{{ loop.index }} {% endfor %}"
+    )
+    contexts = [
+        ("chatml_generic",
+         "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
+         "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
+         {"messages": CHAT, "add_generation_prompt": True}),
+        ("zephyr", zephyr, {"messages": CHAT, "add_generation_prompt": True, "eos_token": "</s>"}),
+        ("zephyr_no_prompt", zephyr, {"messages": NO_SYSTEM, "add_generation_prompt": False, "eos_token": "</s>"}),
+        ("llama2_system", llama2, {"messages": CHAT, "bos_token": "<s>", "eos_token": "</s>"}),
+        ("llama2_no_system", llama2, {"messages": NO_SYSTEM, "bos_token": "<s>", "eos_token": "</s>"}),
+        ("llama2_bad_order", llama2, {"messages": [CHAT[2], CHAT[1]], "bos_token": "<s>", "eos_token": "</s>"}),
+        ("gemma", gemma, {"messages": NO_SYSTEM, "add_generation_prompt": True, "bos_token": "<bos>"}),
+        ("gemma_rejects_system", gemma, {"messages": CHAT, "add_generation_prompt": True, "bos_token": "<bos>"}),
+        ("namespace_and_loop_filter", namespace, {"messages": CHAT}),
+        ("whitespace_control", whitespace, {}),
+        ("expressions", expressions, {"flag": True, "items": [1, 2, 3], "name": "smol"}),
+        ("scoping", scoping, {}),
+    ]
+    return contexts
 
 
 if __name__ == "__main__":
