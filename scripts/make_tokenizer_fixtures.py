@@ -13,6 +13,7 @@ Writes:
 """
 import json
 import os
+import random
 import sys
 
 from tokenizers import Tokenizer
@@ -207,6 +208,14 @@ def strings():
     words = prose.split()
     for i in range(0, len(words), 5):
         texts.append(" ".join(words[i:i + 7]))
+    # Seeded random mixes of the tricky pieces (contractions, special tokens, odd whitespace, marks).
+    rng = random.Random(7)
+    pool = [" ", "  ", "\t", "\n", "\r\n", "\u00a0", "\u3000", "\u2028", "\u0085", "'s", "'T", "'re", "'ll", "'",
+            "a", "Z", "é", "ß", "日本", "한", "ش", "ש", "😀", "👍🏽", "\u200d", "\u0301", "\ufe0f", "1", "٣", "½", "Ⅻ",
+            "!", "?", ".", ",", "-", "_", "<|im_end|>", "<|endoftext|>", "<|im", "|>", "{", "\\", "€", "word", "The",
+            " the", "ing", "\x00", "\x1f", "\ufeff", "𝕳", "ǅ", "ʰ", "〇", "々"]
+    for _ in range(150):
+        texts.append("".join(rng.choice(pool) for _ in range(rng.randint(1, 30))))
     for n in [1, 2, 3, 4, 5, 7, 10]:
         texts.append(" " * n + "x")
         texts.append("x" + " " * n + "y")
@@ -340,7 +349,8 @@ def jinja_templates():
         "{% for x in [] %}x{% else %}empty{% endfor %}|"
         "{% for i in range(3) %}{{ i }}{{ ',' if not loop.last }}{% endfor %}|"
         "{{ {'a': [1, 'two', none, true]} | tojson }}|{{ 'ünï' | tojson }}|{{ items | first }}{{ items | last }}|"
-        "{{ name | string | length }}|{{ [1, 2] + [3] }}|{{ 'ab' * 3 }}"
+        "{{ name | string | length }}|{{ [1, 2] + [3] }}|{{ 'ab' * 3 }}|{{ -7 % 3 }}|{{ 7 % -3 }}|{{ 7 // -2 }}|"
+        "{{ [\"it's\", 'a\"b', 'x\\ny', 'p\\\\q'] }}|{{ {\"k'\": 1} }}|{{ 'a' < 'b' }}|{{ 2 <= 1 }}"
     )
     scoping = (
         "{% set x = 'outer' %}{% for i in [1, 2] %}{% set x = 'inner' ~ i %}{{ x }} {% endfor %}{{ x }}|"

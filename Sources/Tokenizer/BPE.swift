@@ -60,9 +60,20 @@ struct BPE: Sendable {
         for symbol in symbols { ids.append(Int(symbol)) }
     }
 
-    /// Repeatedly merges the lowest-ranked adjacent pair (leftmost on ties). O(n²) per piece,
-    /// which is cheap for the short pieces pre-tokenization produces.
+    /// Pieces longer than this use the O(n log n) queue instead of the O(n²) scan.
+    static let queueThreshold = 48
+
+    /// Repeatedly merges the lowest-ranked adjacent pair (leftmost on ties).
     func mergeAll(_ symbols: inout [Int32]) {
+        if symbols.count > BPE.queueThreshold {
+            symbols = BPEMergeQueue.mergeAll(symbols, merges: merges)
+            return
+        }
+        mergeAllByScanning(&symbols)
+    }
+
+    /// O(n²), but the fastest choice for the short pieces pre-tokenization usually produces.
+    func mergeAllByScanning(_ symbols: inout [Int32]) {
         while symbols.count > 1 {
             var bestRank = Int32.max
             var bestIndex = -1

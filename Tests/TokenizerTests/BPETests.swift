@@ -27,6 +27,26 @@ final class BPETests: XCTestCase {
         XCTAssertEqual(encode(bpe, " a"), [6])
     }
 
+    func testQueueMatchesScanOnLongPieces() throws {
+        let bpe = try makeBPE()
+        var generator = SystemRandomNumberGenerator()
+        for length in [2, 3, 10, 49, 200] {
+            let symbols: [Int32] = (0..<length).map { _ in [0, 1, 2, 3].randomElement(using: &generator)! }
+            var scanned = symbols
+            bpe.mergeAllByScanning(&scanned)
+            XCTAssertEqual(BPEMergeQueue.mergeAll(symbols, merges: bpe.merges), scanned, "\(symbols)")
+        }
+    }
+
+    func testHugePieceIsNotQuadratic() throws {
+        let tokenizer = try loadRealTokenizer()
+        let text = String(repeating: "abcdefghij", count: 20_000)  // one 200 kB pre-tokenizer piece
+        let start = Date()
+        let ids = tokenizer.encode(text)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertEqual(tokenizer.decode(ids), text)
+    }
+
     func testUnknownBytesAreDropped() throws {
         // "x" has no token; the remaining a, b are still adjacent symbols and merge.
         XCTAssertEqual(encode(try makeBPE(), "axb"), [4])

@@ -90,17 +90,29 @@ enum JinjaBuiltins {
         case (.list(let a), .list(let b)) where op == "+":
             return .list(a + b)
         case (.string(let a), .integer(let count)) where op == "*":
+            guard count <= 100_000 else { throw fail("string repetition of \(count) is too large") }
             return .string(String(repeating: a, count: max(count, 0)))
         case (.integer(let a), .integer(let b)):
+            let result: (partialValue: Int, overflow: Bool)
             switch op {
-            case "+": return .integer(a + b)
-            case "-": return .integer(a - b)
-            case "*": return .integer(a * b)
+            case "+": result = a.addingReportingOverflow(b)
+            case "-": result = a.subtractingReportingOverflow(b)
+            case "*": result = a.multipliedReportingOverflow(by: b)
             case "//", "%":
                 guard b != 0 else { throw fail("division by zero") }
-                let quotient = Int((Double(a) / Double(b)).rounded(.down))
-                return .integer(op == "//" ? quotient : a - quotient * b)
-            default: break
+                // Python floors; Swift truncates toward zero.
+                var quotient = a.dividedReportingOverflow(by: b).partialValue
+                var remainder = a.remainderReportingOverflow(dividingBy: b).partialValue
+                if remainder != 0, (remainder < 0) != (b < 0) {
+                    quotient -= 1
+                    remainder += b
+                }
+                return .integer(op == "//" ? quotient : remainder)
+            default: result = (0, true)
+            }
+            if ["+", "-", "*"].contains(op) {
+                guard !result.overflow else { throw fail("integer overflow in \(a) \(op) \(b)") }
+                return .integer(result.partialValue)
             }
         default: break
         }
@@ -152,6 +164,7 @@ enum JinjaBuiltins {
             guard bounds.count == arguments.count, (1...3).contains(bounds.count) else { throw fail("range() takes 1 to 3 integers") }
             let (start, stop, step) = bounds.count == 1 ? (0, bounds[0], 1) : (bounds[0], bounds[1], bounds.count == 3 ? bounds[2] : 1)
             guard step != 0 else { throw fail("range() step cannot be zero") }
+            guard (Double(stop) - Double(start)) / Double(step) <= 100_000 else { throw fail("range() of more than 100000 items") }
             return .list(Swift.stride(from: start, to: stop, by: step).map { .integer($0) })
         case "strftime_now":
             guard case .string(let format)? = arguments.first else { throw fail("strftime_now() takes a format string") }

@@ -145,7 +145,7 @@ struct JinjaEvaluator {
             return .boolean(!(try evaluate(operand).isTruthy))
         case .negate(let operand):
             switch try evaluate(operand) {
-            case .integer(let value): return .integer(-value)
+            case .integer(let value) where value != .min: return .integer(-value)
             case .float(let value): return .float(-value)
             case let other: throw TokenizerError.templateError("cannot negate \(other.typeName)")
             }

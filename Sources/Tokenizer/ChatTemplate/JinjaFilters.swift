@@ -35,7 +35,7 @@ extension JinjaBuiltins {
         case "int":
             switch value {
             case .integer: return value
-            case .float(let number): return .integer(Int(number))
+            case .float(let number): return .integer(Int(exactly: number.rounded(.towardZero)) ?? 0)
             case .string(let string): return .integer(Int(string.trimmingCharacters(in: .whitespaces)) ?? 0)
             case .boolean(let flag): return .integer(flag ? 1 : 0)
             default: return .integer(0)

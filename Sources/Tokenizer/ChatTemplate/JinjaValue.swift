@@ -52,12 +52,30 @@ enum JinjaValue {
         case .boolean(let value): value ? "True" : "False"
         case .integer(let value): String(value)
         case .float(let value): value == value.rounded() && abs(value) < 1e16 ? "\(Int(value)).0" : "\(value)"
-        case .string(let value): "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        case .string(let value): JinjaValue.pythonRepr(value)
         case .list(let items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
         case .dictionary(let dictionary):
-            "{" + dictionary.keys.map { "'\($0)': \(dictionary.values[$0]!.repr)" }.joined(separator: ", ") + "}"
+            "{" + dictionary.keys.map { "\(JinjaValue.pythonRepr($0)): \(dictionary.values[$0]!.repr)" }.joined(separator: ", ") + "}"
         case .namespace: "<Namespace>"
         }
+    }
+
+    /// Python's `repr(str)`: single quotes unless the string contains `'` but no `"`.
+    static func pythonRepr(_ string: String) -> String {
+        let quote: Character = string.contains("'") && !string.contains("\"") ? "\"" : "'"
+        var result = String(quote)
+        for character in string {
+            switch character {
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\t": result += "\\t"
+            case "\r": result += "\\r"
+            case quote: result += "\\" + String(quote)
+            default: result.append(character)
+            }
+        }
+        result.append(quote)
+        return result
     }
 
     var typeName: String {
