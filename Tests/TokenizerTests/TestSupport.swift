@@ -7,14 +7,21 @@ let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().delet
 let modelDirectory = repoRoot.appendingPathComponent("weights/smol-135m")
 let fixturesDirectory = repoRoot.appendingPathComponent("Tests/Fixtures")
 
-/// The real SmolLM tokenizer; fails the test with instructions if the weights are not fetched.
-func loadRealTokenizer(file: StaticString = #filePath, line: UInt = #line) throws -> Tokenizer {
+struct MissingWeightsError: Error, CustomStringConvertible {
+    var path: String
+    var description: String { "missing \(path): fetch the weights first (scripts/fetch_weights.sh)" }
+}
+
+/// Loaded once and shared: `Tokenizer` is immutable and `Sendable`.
+private let realTokenizer: Result<Tokenizer, any Error> = Result {
     let path = modelDirectory.appendingPathComponent("tokenizer.json").path
-    guard FileManager.default.fileExists(atPath: path) else {
-        XCTFail("missing \(path): fetch the weights first (scripts/fetch_weights.sh)", file: file, line: line)
-        throw XCTSkip("weights missing")
-    }
+    guard FileManager.default.fileExists(atPath: path) else { throw MissingWeightsError(path: path) }
     return try Tokenizer(directory: modelDirectory)
+}
+
+/// The real SmolLM tokenizer; throws (failing the test) with instructions if the weights are not fetched.
+func loadRealTokenizer() throws -> Tokenizer {
+    try realTokenizer.get()
 }
 
 func loadFixture<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
