@@ -98,10 +98,9 @@ public final class Tokenizer: Sendable {
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int] {
         var ids: [Int] = []
         if addSpecialTokens, addBosToken, let bosTokenId { ids.append(bosTokenId) }
-        var utf8 = Array(text.utf8)
+        let utf8 = Array(text.utf8)
         ids.reserveCapacity(utf8.count / 3)
-        utf8.withUnsafeMutableBufferPointer { mutable in
-            let bytes = UnsafeBufferPointer(mutable)
+        utf8.withUnsafeBufferPointer { bytes in
             let segments: [AddedTokenMatcher.Segment] = addedTokens.isEmpty
                 ? [.text(0..<bytes.count)] : addedTokens.split(bytes)
             var pieces: [Range<Int>] = []
