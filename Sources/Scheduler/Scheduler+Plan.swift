@@ -1,0 +1,107 @@
+extension Scheduler {
+    /// Plans the next step within `maxNumSeqs` and `maxNumBatchedTokens`:
+    /// 1. one decode token for every decoding sequence, oldest first. When its next position needs a block
+    ///    and none is free, the newest running sequence not yet scheduled this step is preempted (possibly
+    ///    this one itself), until the block fits;
+    /// 2. the next chunk of every sequence mid-prefill, oldest first, as large as the remaining budget allows;
+    /// 3. admissions from the waiting queue (see `WaitingQueue.next`), each allocated blocks for its whole
+    ///    prompt and scheduled for its first chunk. No admissions in a step that preempted: the pool is short.
+    /// An admission whose blocks are not free stops admission for this step (no skipping ahead, so long
+    /// prompts are not starved by short ones).
+    public mutating func plan(now: Double) -> StepPlan {
+        var budget = config.maxNumBatchedTokens
+        var chunks: [ScheduledChunk] = []
+        var scheduled = Set<SequenceID>()
+        var preempted: [SequenceID] = []
+
+        // 1. Decodes.
+        for id in running where budget > 0 {
+            guard let sequence = sequences[id], sequence.isRunning, !sequence.isPrefilling else { continue }
+            let numTokensAfter = sequence.numCachedTokens + 1
+            var preemptedSelf = false
+            while !allocator.canAppend(sequence.blockTable, toCover: numTokensAfter) {
+                // Self is running and unscheduled, so a victim always exists.
+                guard let victim = running.last(where: { !scheduled.contains($0) }) else { break }
+                preempt(victim)
+                preempted.append(victim)
+                if victim == id {
+                    preemptedSelf = true
+                    break
+                }
+            }
+            guard !preemptedSelf, allocator.mayAppend(&sequences[id]!.blockTable, toCover: numTokensAfter) else {
+                continue
+            }
+            chunks.append(nextChunk(id, maxTokens: 1))
+            scheduled.insert(id)
+            budget -= 1
+        }
+
+        // 2. Ongoing chunked prefills; their blocks were allocated at admission.
+        for id in running where budget > 0 && !scheduled.contains(id) {
+            guard let sequence = sequences[id], sequence.isPrefilling else { continue }
+            let chunk = nextChunk(id, maxTokens: budget)
+            chunks.append(chunk)
+            scheduled.insert(id)
+            budget -= chunk.tokens.count
+        }
+
+        // 3. Admissions.
+        var chosenBucket: Int?
+        while preempted.isEmpty, budget > 0, running.count < config.maxNumSeqs,
+            let entry = waiting.next(now: now, maxWaitSeconds: config.maxWaitSeconds, chosenBucket: &chosenBucket),
+            let table = allocator.allocate(numTokens: sequences[entry.id]!.tokens.count)
+        {
+            waiting.remove(entry.id)
+            admit(entry.id, blockTable: table)
+            let chunk = nextChunk(entry.id, maxTokens: budget)
+            chunks.append(chunk)
+            scheduled.insert(entry.id)
+            budget -= chunk.tokens.count
+        }
+
+        let plan = StepPlan(chunks: chunks, preempted: preempted)
+        lastStepPaddingRatio = plan.paddingRatio
+        return plan
+    }
+
+    /// The next at most `maxTokens` uncached tokens of running sequence `id`.
+    private func nextChunk(_ id: SequenceID, maxTokens: Int) -> ScheduledChunk {
+        let sequence = sequences[id]!
+        let isPrefill = sequence.isPrefilling
+        // A prefill runs up to the end of this admission's prompt; a decode feeds the last sampled token.
+        let end = isPrefill ? sequence.numPrefillTokens : sequence.tokens.count
+        let start = sequence.numCachedTokens
+        let stop = min(end, start + maxTokens)
+        return ScheduledChunk(
+            id: id,
+            tokens: Array(sequence.tokens[start..<stop]),
+            numCachedTokens: start,
+            blockTable: sequence.blockTable,
+            needsLogits: stop == end,
+            isPrefill: isPrefill
+        )
+    }
+
+    private mutating func admit(_ id: SequenceID, blockTable: [Int]) {
+        sequences[id]!.blockTable = blockTable
+        sequences[id]!.isRunning = true
+        sequences[id]!.numCachedTokens = 0
+        sequences[id]!.numPrefillTokens = sequences[id]!.tokens.count
+        running.append(id)
+    }
+
+    /// Frees all of `id`'s blocks and requeues it at the front of the waiting queue for recompute of
+    /// prompt + generated tokens. Its generated count is kept, so maxNewTokens still holds. No event.
+    private mutating func preempt(_ id: SequenceID) {
+        guard var sequence = sequences[id], sequence.isRunning else { return }
+        allocator.deallocate(&sequence.blockTable)
+        sequence.isRunning = false
+        sequence.numCachedTokens = 0
+        sequence.numPrefillTokens = 0
+        sequences[id] = sequence
+        running.removeAll { $0 == id }
+        waiting.pushFront(entry(for: sequence))
+        numPreemptionsTotal += 1
+    }
+}
