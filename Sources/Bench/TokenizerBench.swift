@@ -7,8 +7,10 @@ func runTokenizerBenchmark(_ arguments: [String]) {
     let root = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
     let directory = root.appendingPathComponent("weights/smol-135m")
     let tokenizer: Tokenizer
+    let loadStart = DispatchTime.now().uptimeNanoseconds
     do {
         tokenizer = try Tokenizer(directory: directory)
+        print(String(format: "tokenizer load: %.3f s", Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9))
     } catch {
         FileHandle.standardError.write(Data("cannot load tokenizer from \(directory.path): \(error)\n".utf8))
         exit(1)
@@ -40,12 +42,10 @@ func runTokenizerBenchmark(_ arguments: [String]) {
         numTokens = tokenizer.encode(text).count
         best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
-    let decodeStart = DispatchTime.now().uptimeNanoseconds
     let ids = tokenizer.encode(text)
-    let decodeBegin = DispatchTime.now().uptimeNanoseconds
+    let decodeStart = DispatchTime.now().uptimeNanoseconds
     let roundTrip = tokenizer.decode(ids)
-    let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - decodeBegin) / 1e9
-    _ = decodeStart
+    let decodeSeconds = Double(DispatchTime.now().uptimeNanoseconds - decodeStart) / 1e9
 
     print(String(format: "tokenizer encode: %.2f MB in %.3f s (best of 3) = %.2f MB/s, %.0f tokens/s (%d tokens)",
                  Double(numBytes) / 1e6, best, Double(numBytes) / 1e6 / best, Double(numTokens) / best, numTokens))
