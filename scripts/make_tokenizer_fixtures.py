@@ -357,7 +357,15 @@ def jinja_templates():
         "{% if true %}{% set y = 'if-set' %}{% endif %}{{ y }}|"
         "{% for a in [1, 2] %}{% for b in ['x', 'y'] %}{{ loop.index }}{{ b }}{% endfor %}{{ loop.index }} {% endfor %}"
     )
+    loop_controls = (
+        "{% for m in messages %}{% if m.role == 'system' %}{% continue %}{% endif %}"
+        "{% if loop.index > 3 %}{% break %}{% endif %}[{{ m.role }}]{% endfor %}|"
+        "{% for m in messages | selectattr('role', 'equalto', 'user') %}{{ m.content }};{% endfor %}|"
+        "{{ messages | rejectattr('role', 'equalto', 'user') | list | length }}|"
+        "{{ messages | selectattr('content') | list | length }}|{{ [0, 1, 2, 3] | select('odd') | list }}"
+    )
     contexts = [
+        ("loop_controls_and_selectattr", loop_controls, {"messages": CHAT + [{"role": "user", "content": ""}]}),
         ("chatml_generic",
          "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}"
          "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",

@@ -103,6 +103,7 @@ final class ChatTemplateTests: XCTestCase {
         let broken = [
             "{% for x in %}", "{{ 'unterminated }}", "{% if x %}no end", "{{ x | nosuchfilter }}",
             "{% macro m() %}{% endmacro %}", "{{ 1 + }}", "{% endfor %}", "{{ a.b.c }}", "{{ 'a' + 1 }}", "{{ @ }}",
+            "{% break %}", "{{ 9223372036854775807 + 1 }}", "{{ range(9223372036854775807) }}", "{% set x.y = 1 %}",
         ]
         for template in broken {
             XCTAssertThrowsError(try render(template), template) { error in

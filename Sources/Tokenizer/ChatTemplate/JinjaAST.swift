@@ -35,4 +35,7 @@ indirect enum JinjaNode: Sendable {
     case ifChain(branches: [(condition: JinjaExpression, body: [JinjaNode])], otherwise: [JinjaNode])
     /// `{% set name = value %}` or `{% set namespace.attribute = value %}`.
     case set(name: String, attribute: String?, value: JinjaExpression)
+    /// `{% break %}` / `{% continue %}` (transformers enables Jinja's loopcontrols extension).
+    case breakLoop
+    case continueLoop
 }

@@ -4,9 +4,16 @@ struct JinjaEvaluator {
     private var scopes: [[String: JinjaValue]]
     private var output = ""
 
+    /// How a block finished: normally, or by `{% break %}` / `{% continue %}` bubbling up to its loop.
+    private enum Completion {
+        case normal, breakLoop, continueLoop
+    }
+
     static func render(_ nodes: [JinjaNode], context: [String: JinjaValue]) throws -> String {
         var evaluator = JinjaEvaluator(scopes: [context])
-        try evaluator.execute(nodes)
+        guard try evaluator.execute(nodes) == .normal else {
+            throw TokenizerError.templateError("{% break %} or {% continue %} outside a for loop")
+        }
         return evaluator.output
     }
 
@@ -21,7 +28,7 @@ struct JinjaEvaluator {
 
     // MARK: Statements
 
-    private mutating func execute(_ nodes: [JinjaNode]) throws {
+    private mutating func execute(_ nodes: [JinjaNode]) throws -> Completion {
         for node in nodes {
             switch node {
             case .text(let text):
@@ -29,11 +36,9 @@ struct JinjaEvaluator {
             case .output(let expression):
                 output += try evaluate(expression).text
             case .ifChain(let branches, let otherwise):
-                if let branch = try branches.first(where: { try evaluate($0.condition).isTruthy }) {
-                    try execute(branch.body)
-                } else {
-                    try execute(otherwise)
-                }
+                let body = try branches.first(where: { try evaluate($0.condition).isTruthy })?.body ?? otherwise
+                let completion = try execute(body)
+                if completion != .normal { return completion }
             case .forLoop(let targets, let iterable, let condition, let body, let otherwise):
                 try executeFor(targets: targets, iterable: iterable, condition: condition, body: body, otherwise: otherwise)
             case .set(let name, let attribute, let value):
@@ -46,8 +51,13 @@ struct JinjaEvaluator {
                 } else {
                     scopes[scopes.count - 1][name] = newValue
                 }
+            case .breakLoop:
+                return .breakLoop
+            case .continueLoop:
+                return .continueLoop
             }
         }
+        return .normal
     }
 
     private mutating func executeFor(targets: [String], iterable: JinjaExpression, condition: JinjaExpression?,
@@ -68,7 +78,8 @@ struct JinjaEvaluator {
             }
         }
         if items.isEmpty {
-            try execute(otherwise)
+            let completion = try execute(otherwise)
+            if completion != .normal { throw TokenizerError.templateError("{% break %} or {% continue %} outside a for loop") }
             return
         }
         for (index, item) in items.enumerated() {
@@ -86,7 +97,7 @@ struct JinjaEvaluator {
             scope["loop"] = .dictionary(loop)
             scopes.append(scope)
             defer { scopes.removeLast() }
-            try execute(body)
+            if try execute(body) == .breakLoop { break }
         }
     }
 

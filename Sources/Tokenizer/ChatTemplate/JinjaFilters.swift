@@ -51,6 +51,18 @@ extension JinjaBuiltins {
             return try callMethod("items", on: value, [])
         case "replace":
             return try callMethod("replace", on: .string(value.text), arguments)
+        case "selectattr", "rejectattr", "select", "reject":
+            guard case .list(let list) = value else { throw fail("\(name) filter needs a list") }
+            let byAttribute = name.hasSuffix("attr")
+            if byAttribute, arguments.isEmpty { throw fail("\(name) needs an attribute name") }
+            let attribute = arguments.first?.text ?? ""
+            let testArguments = Array(arguments.dropFirst(byAttribute ? 1 : 0))
+            let keep = name.hasPrefix("select")
+            return .list(try list.filter { item in
+                let subject = byAttribute ? try member(of: item, attribute, description: attribute) : item
+                guard case .string(let testName)? = testArguments.first else { return subject.isTruthy == keep }
+                return try test(testName, subject, Array(testArguments.dropFirst())) == keep
+            })
         case "tojson":
             var indent: Int?
             if case .integer(let spaces)? = arguments.first { indent = spaces }

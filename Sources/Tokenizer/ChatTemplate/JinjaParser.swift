@@ -94,6 +94,9 @@ struct JinjaParser {
             let value = try parseExpression()
             try expect(.statementEnd)
             return .set(name: name, attribute: attribute, value: value)
+        case "break", "continue":
+            try expect(.statementEnd)
+            return keyword == "break" ? .breakLoop : .continueLoop
         case "generation", "endgeneration":
             // transformers' assistant-mask markers render nothing.
             try expect(.statementEnd)
