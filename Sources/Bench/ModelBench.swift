@@ -39,6 +39,25 @@ func runModelBenchmark(_ arguments: [String]) {
         print(String(format: "  prefill %.1f tok/s, decode %.1f tok/s", Double(promptTokens) / prefillSeconds, Double(decodeTokens) / decodeSeconds))
     }
     print(String(format: "best: prefill %.1f tok/s, single-stream decode %.1f tok/s", bestPrefill, bestDecode))
+
+    // Batched decode: `batch` sequences of 64 cached tokens each advance one token per forward.
+    for batch in arguments.firstIndex(of: "--batches").map({ arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } }) ?? [4, 16] {
+        let context = 64, steps = 32
+        let blocksPerSequence = (context + steps) / blockSize + 1
+        let batchRunner = ModelRunner(model: model, numBlocks: batch * blocksPerSequence, blockSize: blockSize)
+        let tables = (0..<batch).map { Array($0 * blocksPerSequence..<($0 + 1) * blocksPerSequence) }
+        try! batchRunner.forward(ForwardBatch(tables.map {
+            SequenceChunk(tokens: Array(prompt[0..<context]), numCachedTokens: 0, blockTable: $0, logitIndices: [context - 1])
+        }))
+        let start = DispatchTime.now()
+        for step in 0..<steps {
+            try! batchRunner.forward(ForwardBatch((0..<batch).map {
+                SequenceChunk(tokens: [batchRunner.argmax(row: $0)], numCachedTokens: context + step, blockTable: tables[$0], logitIndices: [0])
+            }))
+        }
+        let elapsed = seconds(since: start)
+        print(String(format: "batched decode x%d: %.1f tok/s aggregate (%.1f ms/step)", batch, Double(batch * steps) / elapsed, elapsed / Double(steps) * 1000))
+    }
 }
 
 private func seconds(since start: DispatchTime) -> Double {

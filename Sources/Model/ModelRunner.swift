@@ -15,7 +15,6 @@ public final class ModelRunner {
     private var scores = GrowableScratch()     // one head's scores [numTokens of a sequence, contextLength]
     private var selected = GrowableScratch()   // rows that get logits [numLogitRows, hidden]
     private var logitBuffer = GrowableScratch() // [numLogitRows, vocab]
-    private var widened = GrowableScratch()    // a bf16 matrix widened to f32 for a many-row GEMM
     /// Rows of logits the last forward produced, in batch order of `logitIndices`.
     public private(set) var numLogitRows = 0
 
@@ -62,7 +61,7 @@ public final class ModelRunner {
 
             // Attention block: x += o(attention(rope(q), rope(k), v)) of rmsnorm(x)
             layer.attentionNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
-            layer.qkv.apply(xn, qkvOut, n: n, widened: &widened)
+            layer.qkv.apply(xn, qkvOut, n: n)
             var t = 0
             for sequence in batch.sequences {
                 for i in 0..<sequence.tokens.count {
@@ -92,14 +91,14 @@ public final class ModelRunner {
                     layer: view, numHeads: c.numHeads, keyScratch: keys, valueScratch: values, scores: scoreRows)
                 t += sequence.tokens.count
             }
-            layer.output.apply(attnOut, proj, n: n, widened: &widened)
+            layer.output.apply(attnOut, proj, n: n)
             Kernels.add(x, proj, count: n * h)
 
             // Feed-forward block: x += down(silu(gate(xn)) · up(xn)), xn = rmsnorm(x)
             layer.ffnNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
-            layer.gateUp.apply(xn, gu, n: n, widened: &widened)
+            layer.gateUp.apply(xn, gu, n: n)
             Kernels.siluMul(gu, act, n: n, dim: ffn)
-            layer.down.apply(act, proj, n: n, widened: &widened)
+            layer.down.apply(act, proj, n: n)
             Kernels.add(x, proj, count: n * h)
         }
 
@@ -118,7 +117,7 @@ public final class ModelRunner {
         }
         w.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(picked, weight: $0.baseAddress!, pickedNormed, n: rows, dim: h, eps: c.rmsNormEps) }
         let out = logitBuffer.pointer(atLeast: rows * c.vocabSize)
-        w.lmHead.apply(pickedNormed, out, n: rows, widened: &widened)
+        w.lmHead.apply(pickedNormed, out, n: rows)
     }
 
     /// Calls `body` with row `row` of the last forward's logits ([vocab]); valid only inside `body`.

@@ -1,19 +1,27 @@
-/// A row-major [rows, columns] weight matrix kept in the precision the checkpoint stores
-/// (bf16 stays bf16: half the bytes to stream per decode step; everything else becomes f32).
+/// A row-major [rows, columns] weight matrix. A bf16 checkpoint keeps its bf16 bits for decode steps
+/// (few rows: streaming half the bytes wins) and an f32 copy for BLAS when many rows share the
+/// matrix (prefill: compute-bound). Other dtypes become f32.
 public struct WeightMatrix: Sendable {
     public enum Storage: Sendable {
         case f32([Float])
-        case bf16([UInt16])
+        /// bits, and the same values widened to f32
+        case bf16([UInt16], [Float])
     }
 
     public let rows: Int
     public let columns: Int
     public let storage: Storage
 
-    public init(rows: Int, columns: Int, storage: Storage) {
+    public init(rows: Int, columns: Int, f32 values: [Float]) {
         self.rows = rows
         self.columns = columns
-        self.storage = storage
+        storage = .f32(values)
+    }
+
+    public init(rows: Int, columns: Int, bf16 bits: [UInt16]) {
+        self.rows = rows
+        self.columns = columns
+        storage = .bf16(bits, bits.map { Float(bitPattern: UInt32($0) << 16) })
     }
 
     /// Loads the named tensors (each [rowCounts[i], columns]) stacked along rows into one matrix.
@@ -23,7 +31,8 @@ public struct WeightMatrix: Sendable {
             return info.dtype == .bf16
         }
         if allBF16 {
-            storage = .bf16(try zip(names, rowCounts).flatMap { try file.bf16Bits($0, shape: [$1, columns]) })
+            let bits = try zip(names, rowCounts).flatMap { try file.bf16Bits($0, shape: [$1, columns]) }
+            storage = .bf16(bits, bits.map { Float(bitPattern: UInt32($0) << 16) })
         } else {
             storage = .f32(try zip(names, rowCounts).flatMap { try file.floats($0, shape: [$1, columns]) })
         }
@@ -34,31 +43,21 @@ public struct WeightMatrix: Sendable {
     /// Row `index` as f32 into `destination` (embedding lookup).
     func copyRow(_ index: Int, to destination: UnsafeMutablePointer<Float>) {
         switch storage {
-        case .f32(let values):
+        case .f32(let values), .bf16(_, let values):
             values.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + index * columns, count: columns) }
-        case .bf16(let bits):
-            bits.withUnsafeBufferPointer { Kernels.widenBF16($0.baseAddress! + index * columns, destination, count: columns) }
         }
     }
 
-    /// y[n, rows] = x[n, columns] · selfᵀ. `widened` is scratch for bf16 matrices multiplied by many rows.
-    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, widened: inout GrowableScratch) {
+    /// y[n, rows] = x[n, columns] · selfᵀ.
+    func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) {
         switch storage {
-        case .f32(let values):
+        case .bf16(let bits, _) where n <= Self.maxRowsForBF16Kernel:
+            bits.withUnsafeBufferPointer { Kernels.matmulBF16(x, $0.baseAddress!, y, n: n, inFeatures: columns, outFeatures: rows) }
+        case .f32(let values), .bf16(_, let values):
             values.withUnsafeBufferPointer { Kernels.matmul(x, $0.baseAddress!, y, n: n, inFeatures: columns, outFeatures: rows) }
-        case .bf16(let bits):
-            bits.withUnsafeBufferPointer { w in
-                if n <= Self.maxRowsForDirectBF16 {
-                    Kernels.matmulBF16(x, w.baseAddress!, y, n: n, inFeatures: columns, outFeatures: rows)
-                } else {
-                    // Many rows: widening once and letting BLAS run the GEMM beats re-reading bf16 per row.
-                    let f32 = widened.pointer(atLeast: rows * columns)
-                    Kernels.widenBF16(w.baseAddress!, f32, count: rows * columns)
-                    Kernels.matmul(x, f32, y, n: n, inFeatures: columns, outFeatures: rows)
-                }
-            }
         }
     }
 
-    static let maxRowsForDirectBF16 = 4
+    /// Up to this many rows the bf16 kernel (bandwidth-bound) beats BLAS on f32 (compute-bound); measured with `bench model`.
+    static let maxRowsForBF16Kernel = 16
 }

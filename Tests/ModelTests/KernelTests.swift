@@ -14,17 +14,16 @@ final class KernelTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, tolerance, file: file, line: line)
     }
 
-    /// bf16 weights through the direct kernel (few rows) and the widen + BLAS path (many rows).
+    /// bf16 weights through the bf16 kernel (tiles of up to four rows, odd widths) and the f32 BLAS path (many rows).
     func testBF16MatmulMatchesReference() {
-        for (n, inFeatures, outFeatures) in [(1, 576, 960), (3, 64, 7), (2, 70, 301), (9, 96, 40)] {
+        for (n, inFeatures, outFeatures) in [(1, 576, 960), (3, 64, 7), (2, 70, 301), (9, 96, 40), (6, 18, 300), (17, 32, 9)] {
             let x = random(n * inFeatures)
             let bits = random(outFeatures * inFeatures).map { UInt16($0.bitPattern >> 16) }
             let exact = bits.map { Float(bitPattern: UInt32($0) << 16) }
-            let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, storage: .bf16(bits))
+            let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, bf16: bits)
             var y = [Float](repeating: .nan, count: n * outFeatures)
-            var scratch = GrowableScratch()
             x.withUnsafeBufferPointer { xp in
-                y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n, widened: &scratch) }
+                y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n) }
             }
             assertClose(y, ReferenceKernels.matmul(x, exact, n: n, inFeatures: inFeatures, outFeatures: outFeatures), tolerance: 1e-4)
         }
@@ -33,11 +32,10 @@ final class KernelTests: XCTestCase {
     func testF32MatmulMatchesReference() {
         let (n, inFeatures, outFeatures) = (5, 33, 17)
         let x = random(n * inFeatures), w = random(outFeatures * inFeatures)
-        let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, storage: .f32(w))
+        let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, f32: w)
         var y = [Float](repeating: .nan, count: n * outFeatures)
-        var scratch = GrowableScratch()
         x.withUnsafeBufferPointer { xp in
-            y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n, widened: &scratch) }
+            y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n) }
         }
         assertClose(y, ReferenceKernels.matmul(x, w, n: n, inFeatures: inFeatures, outFeatures: outFeatures), tolerance: 1e-5)
     }
