@@ -26,7 +26,13 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .target(name: "Model", dependencies: ["COpenBLAS"], swiftSettings: optimized),
-        .target(name: "Tokenizer", swiftSettings: optimized),
+        // A C API over libsentencepiece's C++ (Debian libsentencepiece-dev), so Swift needs no C++ interop.
+        .target(
+            name: "CSentencePiece",
+            cSettings: [.unsafeFlags(["-O2"])],
+            linkerSettings: [.linkedLibrary("sentencepiece")]
+        ),
+        .target(name: "Tokenizer", dependencies: ["CSentencePiece"], swiftSettings: optimized),
         .target(name: "Scheduler"),
         .executableTarget(
             name: "Serve",
@@ -40,6 +46,7 @@ let package = Package(
         .executableTarget(name: "Bench", dependencies: ["Model", "Tokenizer"], swiftSettings: optimized),
         .testTarget(name: "ModelTests", dependencies: ["Model"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
+        .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
         .testTarget(
             name: "ServeTests",
             dependencies: [
