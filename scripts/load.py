@@ -1,0 +1,208 @@
+#!/usr/bin/env python3
+"""Load generator for any OpenAI-compatible server (ours, llama.cpp's llama-server, vLLM).
+
+Standard library only. Streams every request (SSE) and measures, per request, time to first token
+(TTFT), inter-token latency (ITL: gaps between streamed chunks that carry text) and end-to-end latency.
+
+  # closed loop: 16 clients, each sending its next request when the last one finishes
+  python3 scripts/load.py --url http://127.0.0.1:8080 -c 16 --requests 64 --prompt-tokens 128 --output-tokens 128
+  # open loop: Poisson arrivals at 4 requests/s for 30 s, dataset-like lengths
+  python3 scripts/load.py --rate 4 --duration 30 --lengths dataset
+  # machine-readable result
+  python3 scripts/load.py -c 4 --requests 16 --json result.json
+"""
+import argparse
+import http.client
+import json
+import random
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+
+WORDS = ("time year people way day man thing woman life child world school state family student group country "
+         "problem hand part place case week company system program question work government number night point "
+         "home water room mother area money story fact month lot right study book eye job word business issue "
+         "side kind head house service friend father power hour game line end member law car city community name").split()
+
+
+def make_prompt(rng, num_tokens):
+    # Common English words are about one token each, with their leading space.
+    return "Continue this list: " + " ".join(rng.choice(WORDS) for _ in range(max(1, num_tokens - 5)))
+
+
+def sample_lengths(rng, args):
+    if args.lengths == "fixed":
+        return args.prompt_tokens, args.output_tokens
+    # Dataset-like: log-normal around the given means, clipped (ShareGPT-style skew).
+    prompt = int(min(max(rng.lognormvariate(0, 0.8) * args.prompt_tokens, 4), 4 * args.prompt_tokens))
+    output = int(min(max(rng.lognormvariate(0, 0.8) * args.output_tokens, 4), 4 * args.output_tokens))
+    return prompt, output
+
+
+class Result:
+    __slots__ = ("ok", "error", "ttft", "itls", "e2e", "output_tokens", "prompt_tokens", "start")
+
+    def __init__(self):
+        self.ok, self.error, self.ttft, self.itls, self.e2e = False, None, None, [], None
+        self.output_tokens, self.prompt_tokens, self.start = 0, 0, 0.0
+
+
+def run_request(args, prompt, max_tokens):
+    result = Result()
+    url = urllib.parse.urlparse(args.url)
+    body = {"model": args.model, "max_tokens": max_tokens, "stream": True, "temperature": args.temperature,
+            "stream_options": {"include_usage": True}}
+    if args.ignore_eos:
+        body["ignore_eos"] = True
+    if args.chat:
+        path, body["messages"] = "/v1/chat/completions", [{"role": "user", "content": prompt}]
+    else:
+        path, body["prompt"] = "/v1/completions", prompt
+    result.start = time.perf_counter()
+    try:
+        connection = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=args.timeout)
+        connection.request("POST", url.path.rstrip("/") + path, json.dumps(body), {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        if response.status != 200:
+            result.error = f"HTTP {response.status}: {response.read()[:200]!r}"
+            return result
+        last = None
+        chunks = 0
+        for raw in response:
+            line = raw.decode("utf-8").strip()
+            if not line.startswith("data:"):
+                continue
+            data = line[5:].strip()
+            if data == "[DONE]":
+                break
+            event = json.loads(data)
+            if event.get("usage"):
+                result.output_tokens = event["usage"].get("completion_tokens", 0)
+                result.prompt_tokens = event["usage"].get("prompt_tokens", 0)
+            for choice in event.get("choices") or []:
+                text = choice.get("text") if "text" in choice else (choice.get("delta") or {}).get("content")
+                if text:
+                    now = time.perf_counter()
+                    if last is None:
+                        result.ttft = now - result.start
+                    else:
+                        result.itls.append(now - last)
+                    last = now
+                    chunks += 1
+        result.e2e = time.perf_counter() - result.start
+        result.output_tokens = result.output_tokens or chunks
+        result.ok = result.ttft is not None
+        if not result.ok:
+            result.error = "no tokens streamed"
+        connection.close()
+    except Exception as error:  # a load tool reports failures, it doesn't stop on them
+        result.error = f"{type(error).__name__}: {error}"
+    return result
+
+
+def percentiles(values):
+    if not values:
+        return {"p50": None, "p90": None, "p99": None, "mean": None}
+    ordered = sorted(values)
+    pick = lambda q: ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return {"p50": pick(0.50), "p90": pick(0.90), "p99": pick(0.99), "mean": statistics.fmean(ordered)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    parser.add_argument("--model", default="smol-135m")
+    parser.add_argument("-c", "--concurrency", type=int, default=1, help="closed loop: clients in flight")
+    parser.add_argument("--rate", type=float, help="open loop: Poisson arrivals per second (overrides -c)")
+    parser.add_argument("--requests", type=int, default=32, help="requests to send (closed loop, or open loop without --duration)")
+    parser.add_argument("--duration", type=float, help="open loop: seconds to keep arriving")
+    parser.add_argument("--prompt-tokens", type=int, default=128)
+    parser.add_argument("--output-tokens", type=int, default=128)
+    parser.add_argument("--lengths", choices=["fixed", "dataset"], default="fixed")
+    parser.add_argument("--ignore-eos", action=argparse.BooleanOptionalAction, default=True, help="fixed work per request")
+    parser.add_argument("--chat", action="store_true", help="use /v1/chat/completions")
+    parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", help="write the summary as JSON to this file ('-' for stdout)")
+    args = parser.parse_args()
+
+    rng = random.Random(args.seed)
+    results, lock = [], threading.Lock()
+
+    def one(prompt, max_tokens):
+        result = run_request(args, prompt, max_tokens)
+        with lock:
+            results.append(result)
+
+    started = time.perf_counter()
+    if args.rate:
+        threads, deadline, sent = [], started + (args.duration or float("inf")), 0
+        next_arrival = started
+        while (args.duration and next_arrival < deadline) or (not args.duration and sent < args.requests):
+            time.sleep(max(0.0, next_arrival - time.perf_counter()))
+            prompt_tokens, output_tokens = sample_lengths(rng, args)
+            thread = threading.Thread(target=one, args=(make_prompt(rng, prompt_tokens), output_tokens))
+            thread.start()
+            threads.append(thread)
+            sent += 1
+            next_arrival += rng.expovariate(args.rate)
+        for thread in threads:
+            thread.join()
+    else:
+        jobs = [sample_lengths(rng, args) for _ in range(args.requests)]
+        prompts = [(make_prompt(rng, p), o) for p, o in jobs]
+        cursor = iter(prompts)
+        cursor_lock = threading.Lock()
+
+        def client():
+            while True:
+                with cursor_lock:
+                    job = next(cursor, None)
+                if job is None:
+                    return
+                one(*job)
+
+        threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    elapsed = time.perf_counter() - started
+
+    ok = [r for r in results if r.ok]
+    errors = [r.error for r in results if not r.ok]
+    output_tokens = sum(r.output_tokens for r in ok)
+    summary = {
+        "url": args.url, "mode": f"open loop {args.rate}/s" if args.rate else f"closed loop c={args.concurrency}",
+        "requests": len(results), "completed": len(ok), "errors": len(errors), "error_samples": errors[:5],
+        "duration_s": elapsed, "output_tokens": output_tokens,
+        "prompt_tokens": sum(r.prompt_tokens for r in ok),
+        "output_tok_per_s": output_tokens / elapsed if elapsed > 0 else 0,
+        "requests_per_s": len(ok) / elapsed if elapsed > 0 else 0,
+        "ttft_s": percentiles([r.ttft for r in ok]),
+        "itl_s": percentiles([gap for r in ok for gap in r.itls]),
+        "e2e_s": percentiles([r.e2e for r in ok]),
+    }
+    ms = lambda v: "-" if v is None else f"{v * 1000:.1f}"
+    print(f"{summary['mode']}: {len(ok)}/{len(results)} ok, {len(errors)} errors, {elapsed:.1f} s")
+    print(f"  output {summary['output_tok_per_s']:.1f} tok/s, {summary['requests_per_s']:.2f} req/s")
+    for name in ("ttft_s", "itl_s", "e2e_s"):
+        p = summary[name]
+        print(f"  {name[:-2].upper():5} ms  p50 {ms(p['p50'])}  p90 {ms(p['p90'])}  p99 {ms(p['p99'])}")
+    for error in errors[:5]:
+        print(f"  error: {error}")
+    if args.json:
+        text = json.dumps(summary, indent=2)
+        if args.json == "-":
+            print(text)
+        else:
+            with open(args.json, "w") as f:
+                f.write(text + "\n")
+    return 1 if errors and not ok else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
