@@ -15,6 +15,9 @@ public final class ModelRunner {
     private var scores = GrowableScratch()     // one head's scores [numTokens of a sequence, contextLength]
     private var selected = GrowableScratch()   // rows that get logits [numLogitRows, hidden]
     private var logitBuffer = GrowableScratch() // [numLogitRows, vocab]
+    /// Chunks up to this many tokens (decode steps) attend straight from the cache blocks;
+    /// longer ones (prefill) gather K/V and use BLAS.
+    static let maxTokensForDirectAttention = 4
     /// Rows of logits the last forward produced, in batch order of `logitIndices`.
     public private(set) var numLogitRows = 0
 
@@ -42,7 +45,8 @@ public final class ModelRunner {
         let maxContext = batch.sequences.map { $0.numCachedTokens + $0.tokens.count }.max() ?? 0
         let maxChunk = batch.sequences.map(\.tokens.count).max() ?? 0
         let keys = keyGather.pointer(atLeast: maxContext * hd), values = valueGather.pointer(atLeast: maxContext * hd)
-        let scoreRows = scores.pointer(atLeast: maxChunk * maxContext)
+        let groupSize = c.numHeads / c.numKVHeads
+        let scoreRows = scores.pointer(atLeast: max(maxChunk, groupSize) * maxContext)
 
         // x = embedding[tokens]
         var row = 0
@@ -85,10 +89,17 @@ public final class ModelRunner {
             }
             t = 0
             for sequence in batch.sequences {
-                Kernels.attention(
-                    q: qkvOut + t * qkvDim, qStride: qkvDim, out: attnOut + t * qDim, outStride: qDim,
-                    n: sequence.tokens.count, numCachedTokens: sequence.numCachedTokens, blockTable: sequence.blockTable,
-                    layer: view, numHeads: c.numHeads, keyScratch: keys, valueScratch: values, scores: scoreRows)
+                if sequence.tokens.count <= Self.maxTokensForDirectAttention && hd % 8 == 0 {
+                    Kernels.attentionDirect(
+                        q: qkvOut + t * qkvDim, qStride: qkvDim, out: attnOut + t * qDim, outStride: qDim,
+                        n: sequence.tokens.count, numCachedTokens: sequence.numCachedTokens, blockTable: sequence.blockTable,
+                        layer: view, numHeads: c.numHeads, scores: scoreRows)
+                } else {
+                    Kernels.attention(
+                        q: qkvOut + t * qkvDim, qStride: qkvDim, out: attnOut + t * qDim, outStride: qDim,
+                        n: sequence.tokens.count, numCachedTokens: sequence.numCachedTokens, blockTable: sequence.blockTable,
+                        layer: view, numHeads: c.numHeads, keyScratch: keys, valueScratch: values, scores: scoreRows)
+                }
                 t += sequence.tokens.count
             }
             layer.output.apply(attnOut, proj, n: n)

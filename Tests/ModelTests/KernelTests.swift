@@ -49,7 +49,7 @@ final class KernelTests: XCTestCase {
         assertClose(out, expected, tolerance: 1e-5)
     }
 
-    /// Paged attention with a scattered block table equals naive attention over contiguous K/V.
+    /// Paged attention (gather + BLAS, and direct from blocks) with a scattered block table equals naive attention over contiguous K/V.
     func testPagedAttentionMatchesReference() {
         let numHeads = 6, numKVHeads = 2, hd = 8, blockSize = 4, numBlocks = 12
         let numCached = 9, n = 5, context = numCached + n
@@ -79,6 +79,17 @@ final class KernelTests: XCTestCase {
         let expected = ReferenceKernels.attention(q: q, keys: keys, values: values, n: n, contextLength: context,
                                                   numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)
         assertClose(out, expected, tolerance: 1e-5)
+
+        var direct = [Float](repeating: .nan, count: n * numHeads * hd)
+        let directScores = FloatBuffer(count: numHeads * context)
+        q.withUnsafeBufferPointer { qp in
+            direct.withUnsafeMutableBufferPointer { op in
+                Kernels.attentionDirect(q: qp.baseAddress!, qStride: numHeads * hd, out: op.baseAddress!, outStride: numHeads * hd,
+                                        n: n, numCachedTokens: numCached, blockTable: blockTable, layer: layer, numHeads: numHeads,
+                                        scores: directScores.pointer)
+            }
+        }
+        assertClose(direct, expected, tolerance: 1e-5)
     }
 }
 

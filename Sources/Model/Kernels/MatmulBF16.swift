@@ -24,8 +24,8 @@ extension Kernels {
         }
     }
 
-    /// x rows that share each weight load: 8 accumulators + weights + one x vector fit in 16 AVX registers.
-    static let bf16TileRows = 8
+    /// x rows that share each weight load: 2 · 4 accumulators + 2 weight vectors + one x vector fit in 16 AVX registers.
+    static let bf16TileRows = 4
 
     /// y[t, o] = dot(x[t], w[o]) for up to `bf16TileRows` x rows t and o in `rows`.
     /// Sixteen bf16 weights load as eight u32 lanes: the low halves are the even elements, the high
@@ -46,30 +46,26 @@ extension Kernels {
             let highMask = SIMD8<UInt32>(repeating: 0xFFFF_0000)
             for o in rows {
                 let row = UnsafeRawPointer(w + o * inFeatures)
-                var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
-                           SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                // Separate even and odd accumulators: two independent FMA chains per x row.
+                var even = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                var odd = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
                 var k = 0
                 while k < vectorPairs {
                     let bits = row.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<UInt32>.self)
                     let wEven = unsafeBitCast(bits &<< 16, to: SIMD8<Float>.self)
                     let wOdd = unsafeBitCast(bits & highMask, to: SIMD8<Float>.self)
-                    @inline(__always) func accumulate(_ a: inout SIMD8<Float>, _ t: Int) {
-                        let even = UnsafeRawPointer(base + 2 * t * numPairs + k)
-                        a.addProduct(even.loadUnaligned(as: SIMD8<Float>.self), wEven)
-                        a.addProduct((even + 4 * numPairs).loadUnaligned(as: SIMD8<Float>.self), wOdd)
+                    @inline(__always) func accumulate(_ e: inout SIMD8<Float>, _ o: inout SIMD8<Float>, _ t: Int) {
+                        let x = UnsafeRawPointer(base + 2 * t * numPairs + k)
+                        e.addProduct(x.loadUnaligned(as: SIMD8<Float>.self), wEven)
+                        o.addProduct((x + 4 * numPairs).loadUnaligned(as: SIMD8<Float>.self), wOdd)
                     }
-                    accumulate(&acc.0, 0)
-                    if numX > 1 { accumulate(&acc.1, 1) }
-                    if numX > 2 { accumulate(&acc.2, 2) }
-                    if numX > 3 { accumulate(&acc.3, 3) }
-                    if numX > 4 { accumulate(&acc.4, 4) }
-                    if numX > 5 { accumulate(&acc.5, 5) }
-                    if numX > 6 { accumulate(&acc.6, 6) }
-                    if numX > 7 { accumulate(&acc.7, 7) }
+                    accumulate(&even.0, &odd.0, 0)
+                    if numX > 1 { accumulate(&even.1, &odd.1, 1) }
+                    if numX > 2 { accumulate(&even.2, &odd.2, 2) }
+                    if numX > 3 { accumulate(&even.3, &odd.3, 3) }
                     k += 8
                 }
-                var sums = SIMD8<Float>(acc.0.sum(), acc.1.sum(), acc.2.sum(), acc.3.sum(),
-                                        acc.4.sum(), acc.5.sum(), acc.6.sum(), acc.7.sum())
+                var sums = SIMD4<Float>((even.0 + odd.0).sum(), (even.1 + odd.1).sum(), (even.2 + odd.2).sum(), (even.3 + odd.3).sum())
                 let weights = w + o * inFeatures
                 for pair in vectorPairs..<numPairs {
                     let wEven = Float(bitPattern: UInt32(weights[2 * pair]) << 16)
