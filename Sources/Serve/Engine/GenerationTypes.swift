@@ -1,0 +1,61 @@
+import Model
+
+// The contract between the HTTP layer and the engine. HTTP turns one OpenAI request into one
+// `GenerationRequest` per choice (n > 1 fans out) and consumes each `AsyncStream<GenerationEvent>`.
+
+/// One sequence to generate.
+struct GenerationRequest: Sendable {
+    var promptTokens: [Int]
+    var maxTokens: Int
+    var sampling: SamplingParams
+    /// Generation ends when the text would contain one of these; the stop string itself and anything
+    /// after it is never emitted, and text that could still become a stop string is held back.
+    var stopStrings: [String] = []
+    /// Generation ends on these tokens (eos); they are not emitted. Empty with `ignore_eos`.
+    var stopTokenIds: Set<Int> = []
+    var skipSpecialTokens: Bool = true
+}
+
+/// A generated token with what `logprobs` responses need.
+struct GeneratedToken: Sendable, Equatable {
+    var token: Int
+    /// This token's text on its own (for logprobs' `tokens` / `top_logprobs`).
+    var text: String
+    /// nil unless the request asked for logprobs.
+    var logprob: Float?
+    var topLogprobs: [TokenLogprob] = []
+}
+
+struct GenerationUsage: Sendable, Equatable {
+    var promptTokens: Int
+    var completionTokens: Int
+}
+
+enum GenerationEvent: Sendable, Equatable {
+    /// New text (never splitting a UTF-8 character; may be "" while text is held back) and the tokens
+    /// sampled since the last delta.
+    case delta(text: String, tokens: [GeneratedToken])
+    /// Always the last event. `.stop` = eos or a stop string, `.length` = max tokens (or the context) reached.
+    case finished(GenerationFinishReason, GenerationUsage)
+}
+
+enum GenerationFinishReason: String, Sendable, Equatable {
+    case stop
+    case length
+}
+
+enum EngineError: Error, Equatable {
+    /// The waiting queue is full: HTTP answers 503 with Retry-After.
+    case overloaded(limit: Int)
+    /// prompt + max_tokens can never fit (context length or the KV cache): HTTP answers 400.
+    case requestTooLarge(String)
+    case shuttingDown
+}
+
+/// What the HTTP layer needs from whatever generates tokens. The real engine runs continuous batching
+/// on its own thread; tests use fakes.
+protocol GenerationEngine: Sendable {
+    /// Queues the request and returns its events. When the consumer stops listening (the stream is
+    /// terminated, e.g. the client disconnected) the engine cancels the sequence within one step.
+    func generate(_ request: GenerationRequest) throws(EngineError) -> AsyncStream<GenerationEvent>
+}
