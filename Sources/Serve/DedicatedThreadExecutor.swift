@@ -24,8 +24,11 @@ final class DedicatedThreadExecutor: Sendable {
     private let wakeups = DispatchSemaphore(value: 0)
 
     init(name: String) {
-        let thread = Thread { [self] in runLoop() }
-        thread.name = name
+        // Named from inside: on Linux a name set before `start()` is not visible to `Thread.current`.
+        let thread = Thread { [self] in
+            Thread.current.name = name
+            runLoop()
+        }
         thread.start()
     }
 

@@ -21,9 +21,19 @@ enum JSONBody {
         guard buffer.readableBytes > 0 else {
             throw APIError.invalidRequest("Request body is empty; expected a JSON object.")
         }
+        let data = Data(buffer.readableBytesView)
         do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
+            // Foundation reports a fractional or out-of-range number for an integer field as
+            // "not valid JSON" without a coding path; say what is actually wrong.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+                (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil
+            {
+                throw APIError.invalidRequest(
+                    "Request body has a number that does not fit its field: integer fields "
+                        + "(max_tokens, token ids) must be whole numbers within 64-bit range.")
+            }
             throw apiError(for: error)
         }
     }

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+
+@testable import Serve
+
+@Suite struct ConfigTests {
+    static let repoRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test func decodesRepositoryConfig() throws {
+        let config = try ServerConfig.load(from: Self.repoRoot.appendingPathComponent("config.json"))
+        #expect(config.defaultModel == "smol-135m")
+        #expect(config.port == 8080)
+        let entry = try #require(config.models["smol-135m"])
+        #expect(entry.path == "weights/smol-135m")
+        #expect(entry.fetchScript == "scripts/fetch_weights.sh")
+        #expect(config.scheduler?.blockSize == 16)
+    }
+
+    @Test func missingFieldsTakeDefaults() throws {
+        let config = try JSONDecoder().decode(ServerConfig.self, from: Data("{}".utf8))
+        #expect(config == ServerConfig())
+        #expect(config.host == "127.0.0.1")
+    }
+
+    @Test func unknownModelNameIsAClearError() async throws {
+        let resolver = ModelResolver(config: ServerConfig(), configDirectory: Self.repoRoot)
+        await #expect(throws: ServeError.unknownModel("no-such-model", known: [])) {
+            try await resolver.resolve("no-such-model")
+        }
+    }
+
+    @Test func missingConfiguredWeightsRunTheFetchScript() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("serve-resolver-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: root) }
+        var config = ServerConfig()
+        config.models["tiny"] = .init(path: "weights/tiny", fetchScript: "fetch.sh")
+        let resolver = ModelResolver(config: config, configDirectory: root) { script, destination in
+            #expect(script.lastPathComponent == "fetch.sh")
+            try FileManager.default.createDirectory(at: destination, withIntermediateDirectories: true)
+            for file in ["config.json", "tokenizer.json"] {
+                try Data("{}".utf8).write(to: destination.appendingPathComponent(file))
+            }
+        }
+        let resolved = try await resolver.resolve("tiny")
+        #expect(resolved.name == "tiny")
+        #expect(resolved.directory.path == root.appendingPathComponent("weights/tiny").path)
+    }
+
+    @Test func missingWeightsWithoutFetchScriptIsAnError() async throws {
+        var config = ServerConfig()
+        config.models["tiny"] = .init(path: "/nonexistent/tiny", fetchScript: nil)
+        let resolver = ModelResolver(config: config, configDirectory: Self.repoRoot)
+        await #expect(throws: ServeError.missingWeights(name: "tiny", path: "/nonexistent/tiny")) {
+            try await resolver.resolve("tiny")
+        }
+    }
+
+    @Test func fetchScriptRunsAsAProcess() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("serve-script-\(UUID())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let script = root.appendingPathComponent("fetch.sh")
+        try Data("#!/bin/sh\nmkdir -p \"$1\" && touch \"$1/config.json\" \"$1/tokenizer.json\"\n".utf8).write(to: script)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        let destination = root.appendingPathComponent("model")
+        try await ModelResolver.runScript(script, destination: destination)
+        #expect(ModelResolver.isModelDirectory(destination))
+
+        let failing = root.appendingPathComponent("fail.sh")
+        try Data("#!/bin/sh\nexit 3\n".utf8).write(to: failing)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: failing.path)
+        await #expect(throws: ServeError.fetchFailed(script: failing.path, status: 3)) {
+            try await ModelResolver.runScript(failing, destination: destination)
+        }
+    }
+
+    @Test func directoryPathIsServedUnderTheGivenName() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("serve-dir-\(UUID())")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let resolver = ModelResolver(config: ServerConfig(), configDirectory: root)
+        await #expect(throws: ServeError.notAModelDirectory(root.path)) { try await resolver.resolve(root.path) }
+        for file in ["config.json", "tokenizer.json"] {
+            try Data("{}".utf8).write(to: root.appendingPathComponent(file))
+        }
+        let resolved = try await resolver.resolve(root.path)
+        #expect(resolved.name == root.path)
+    }
+}

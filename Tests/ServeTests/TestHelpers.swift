@@ -1,0 +1,50 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import Serve
+
+/// Runs `test` against the router of an app serving `model`, without sockets.
+func withTestClient(
+    model: ServedModel = .fake(), _ test: @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    let app = buildApplication(model: model)
+    try await app.test(.router, test)
+}
+
+extension TestClientProtocol {
+    /// POST `json` (a literal string, sent as is) with a JSON content type.
+    func post(_ uri: String, json: String, contentType: String = "application/json") async throws -> TestResponse {
+        try await execute(
+            uri: uri, method: .post, headers: [.contentType: contentType], body: ByteBuffer(string: json))
+    }
+}
+
+extension TestResponse {
+    /// The body parsed as a JSON object.
+    func json() throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(String(buffer: body).utf8))
+        return try #require(object as? [String: Any], "body is not a JSON object: \(String(buffer: body))")
+    }
+}
+
+/// Asserts `response` is an OpenAI-shaped error with `status`; returns its `error` object.
+@discardableResult
+func expectAPIError(
+    _ response: TestResponse, _ status: HTTPResponse.Status, param: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) throws -> [String: Any] {
+    #expect(response.status == status, "body: \(String(buffer: response.body))", sourceLocation: sourceLocation)
+    #expect(response.headers[.contentType] == "application/json", sourceLocation: sourceLocation)
+    let json = try response.json()
+    let error = try #require(json["error"] as? [String: Any], sourceLocation: sourceLocation)
+    #expect(Set(error.keys) == ["message", "type", "param", "code"], sourceLocation: sourceLocation)
+    let message = try #require(error["message"] as? String, sourceLocation: sourceLocation)
+    #expect(!message.isEmpty, sourceLocation: sourceLocation)
+    #expect(error["type"] is String, sourceLocation: sourceLocation)
+    if let param {
+        #expect(error["param"] as? String == param, "error: \(error)", sourceLocation: sourceLocation)
+    }
+    return error
+}
