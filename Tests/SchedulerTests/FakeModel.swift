@@ -1,0 +1,221 @@
+import XCTest
+import Scheduler
+
+/// A deterministic stand-in for the model: the next token is a hash of the whole context. The fake keeps a
+/// paged "KV cache" that stores, per block slot, which sequence wrote which token at which position, and
+/// reads the context back through the chunk's block table. A wrong block table, a block shared by two
+/// sequences, or a cache the scheduler thinks is filled but is not, all change the output or fail the test.
+struct FakeModel {
+    struct Slot: Equatable {
+        var id: SequenceID
+        var position: Int
+        var token: Int
+    }
+
+    let blockSize: Int
+    /// block id -> its slots
+    private var blocks: [Int: [Slot?]] = [:]
+
+    init(blockSize: Int) {
+        self.blockSize = blockSize
+    }
+
+    /// The next token after `context`, the same whatever batch or cache layout produced it.
+    static func nextToken(after context: some Sequence<Int>) -> Int {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for token in context {
+            hash = (hash ^ UInt64(truncatingIfNeeded: token)) &* 0x0000_0100_0000_01b3
+        }
+        return Int(hash % 50_000)
+    }
+
+    /// What the scheduler must produce for a request, computed without it.
+    static func reference(prompt: [Int], maxNewTokens: Int) -> [Int] {
+        var tokens = prompt
+        for _ in 0..<maxNewTokens { tokens.append(nextToken(after: tokens)) }
+        return Array(tokens[prompt.count...])
+    }
+
+    /// Runs a step: writes each chunk's tokens into its blocks, then samples for chunks with needsLogits
+    /// from the context read back out of the cache.
+    mutating func forward(_ plan: StepPlan, file: StaticString = #filePath, line: UInt = #line) -> [SequenceID: Int] {
+        var sampled: [SequenceID: Int] = [:]
+        for chunk in plan.chunks {
+            let end = chunk.numCachedTokens + chunk.tokens.count
+            guard chunk.blockTable.count * blockSize >= end else {
+                XCTFail("chunk of \(chunk.id) covers \(end) tokens with \(chunk.blockTable.count) blocks", file: file, line: line)
+                continue
+            }
+            for (offset, token) in chunk.tokens.enumerated() {
+                let position = chunk.numCachedTokens + offset
+                let block = chunk.blockTable[position / blockSize]
+                blocks[block, default: Array(repeating: nil, count: blockSize)][position % blockSize] =
+                    Slot(id: chunk.id, position: position, token: token)
+            }
+            guard chunk.needsLogits else { continue }
+            var context: [Int] = []
+            context.reserveCapacity(end)
+            for position in 0..<end {
+                let slot = blocks[chunk.blockTable[position / blockSize]]?[position % blockSize] ?? nil
+                guard let slot, slot.id == chunk.id, slot.position == position else {
+                    XCTFail("sequence \(chunk.id) position \(position): cache holds \(String(describing: slot))", file: file, line: line)
+                    return sampled
+                }
+                context.append(slot.token)
+            }
+            sampled[chunk.id] = Self.nextToken(after: context)
+        }
+        return sampled
+    }
+}
+
+/// Drives a scheduler with the fake model and checks the per-step guarantees on every step.
+struct Harness {
+    var scheduler: Scheduler
+    var model: FakeModel
+    var now = 0.0
+    var timeStep = 0.01
+    var requests: [SequenceID: SequenceRequest] = [:]
+    /// Tokens streamed per sequence, from `.token` events.
+    var outputs: [SequenceID: [Int]] = [:]
+    var finished: [SequenceID: FinishReason] = [:]
+    var plans: [StepPlan] = []
+
+    init(_ config: SchedulerConfig) {
+        scheduler = Scheduler(config: config)
+        model = FakeModel(blockSize: config.blockSize)
+    }
+
+    var config: SchedulerConfig { scheduler.config }
+
+    mutating func add(
+        _ id: SequenceID, prompt: [Int], maxNewTokens: Int, at arrival: Double? = nil,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let request = SequenceRequest(id: id, promptTokens: prompt, maxNewTokens: maxNewTokens, arrivalTime: arrival ?? now)
+        do {
+            try scheduler.add(request)
+            requests[id] = request
+        } catch {
+            XCTFail("add(\(id)) threw \(error)", file: file, line: line)
+        }
+    }
+
+    /// `add` that reports the error instead of failing.
+    mutating func tryAdd(_ id: SequenceID, prompt: [Int], maxNewTokens: Int) -> SchedulerError? {
+        let request = SequenceRequest(id: id, promptTokens: prompt, maxNewTokens: maxNewTokens, arrivalTime: now)
+        do throws(SchedulerError) {
+            try scheduler.add(request)
+            requests[id] = request
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// A prompt of `count` tokens, distinct per `seed`.
+    static func prompt(_ count: Int, seed: Int) -> [Int] {
+        (0..<count).map { (seed &* 7919 &+ $0 &* 31) % 1000 }
+    }
+
+    mutating func plan(file: StaticString = #filePath, line: UInt = #line) -> StepPlan {
+        let plan = scheduler.plan(now: now)
+        check(plan, file: file, line: line)
+        plans.append(plan)
+        return plan
+    }
+
+    @discardableResult
+    mutating func commit(_ plan: StepPlan, file: StaticString = #filePath, line: UInt = #line) -> [SequenceEvent] {
+        let sampled = model.forward(plan, file: file, line: line)
+        let events = scheduler.commit(plan, sampled: sampled)
+        record(events, file: file, line: line)
+        checkInvariants(file: file, line: line)
+        now += timeStep
+        return events
+    }
+
+    /// plan → fake forward → commit.
+    @discardableResult
+    mutating func step(file: StaticString = #filePath, line: UInt = #line) -> (plan: StepPlan, events: [SequenceEvent]) {
+        let plan = plan(file: file, line: line)
+        return (plan, commit(plan, file: file, line: line))
+    }
+
+    /// Steps until the scheduler is idle; fails if it takes more than `maxSteps` (a hang).
+    mutating func runUntilIdle(maxSteps: Int = 100_000, file: StaticString = #filePath, line: UInt = #line) {
+        var steps = 0
+        while scheduler.hasWork {
+            step(file: file, line: line)
+            steps += 1
+            if steps > maxSteps {
+                XCTFail("not idle after \(maxSteps) steps: \(scheduler.stats)", file: file, line: line)
+                return
+            }
+        }
+    }
+
+    mutating func finish(_ id: SequenceID, reason: FinishReason, file: StaticString = #filePath, line: UInt = #line) -> SequenceEvent? {
+        let event = scheduler.finish(id, reason: reason)
+        if let event { record([event], file: file, line: line) }
+        checkInvariants(file: file, line: line)
+        return event
+    }
+
+    mutating func record(_ events: [SequenceEvent], file: StaticString, line: UInt) {
+        for event in events {
+            switch event {
+            case .token(let id, let token):
+                XCTAssertNil(finished[id], "token for finished sequence \(id)", file: file, line: line)
+                outputs[id, default: []].append(token)
+            case .finished(let id, let reason):
+                XCTAssertNil(finished[id], "sequence \(id) finished twice", file: file, line: line)
+                finished[id] = reason
+                XCTAssertNil(scheduler.blockTable(of: id), "finished sequence \(id) still known", file: file, line: line)
+            }
+        }
+    }
+
+    func check(_ plan: StepPlan, file: StaticString, line: UInt) {
+        XCTAssertLessThanOrEqual(plan.numTokens, config.maxNumBatchedTokens, "token budget", file: file, line: line)
+        XCTAssertLessThanOrEqual(plan.chunks.count, config.maxNumSeqs, "maxNumSeqs", file: file, line: line)
+        XCTAssertLessThanOrEqual(scheduler.stats.numRunning, config.maxNumSeqs, "maxNumSeqs", file: file, line: line)
+        XCTAssertEqual(Set(plan.chunks.map(\.id)).count, plan.chunks.count, "a sequence twice in one step", file: file, line: line)
+        XCTAssertTrue(Set(plan.chunks.map(\.id)).isDisjoint(with: plan.preempted), "preempted but scheduled", file: file, line: line)
+        for chunk in plan.chunks {
+            XCTAssertFalse(chunk.tokens.isEmpty, "empty chunk for \(chunk.id)", file: file, line: line)
+            if !chunk.isPrefill {
+                XCTAssertEqual(chunk.tokens.count, 1, "decode of \(chunk.id)", file: file, line: line)
+                XCTAssertTrue(chunk.needsLogits, file: file, line: line)
+            }
+        }
+        checkInvariants(file: file, line: line)
+    }
+
+    func checkInvariants(file: StaticString = #filePath, line: UInt = #line) {
+        let problems = scheduler.invariantViolations()
+        XCTAssertTrue(problems.isEmpty, problems.joined(separator: "\n"), file: file, line: line)
+    }
+
+    /// Every request that finished by length streamed exactly the reference tokens.
+    func assertOutputsMatchReference(file: StaticString = #filePath, line: UInt = #line) {
+        for (id, reason) in finished where reason == .length {
+            guard let request = requests[id] else { continue }
+            let expected = FakeModel.reference(prompt: request.promptTokens, maxNewTokens: request.maxNewTokens)
+            XCTAssertEqual(outputs[id] ?? [], expected, "sequence \(id)", file: file, line: line)
+        }
+    }
+}
+
+/// SplitMix64: a small seeded generator so random tests replay exactly.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
