@@ -5,19 +5,22 @@
 /// `Tokenizer.decode` of all the ids (chunks are only cut just before a UTF-8 lead byte, where a
 /// lossy decoder restarts anyway).
 public struct StreamDecoder: Sendable {
-    private let decoder: ByteLevelDecoder
+    private let backend: any TokenizerBackend
     private let skipSpecialTokens: Bool
     /// Held-back bytes: at most one incomplete character.
     private var pending: [UInt8] = []
+    /// No non-special id seen yet (SentencePiece drops the first piece's leading space).
+    private var atSequenceStart = true
 
-    init(decoder: ByteLevelDecoder, skipSpecialTokens: Bool) {
-        self.decoder = decoder
+    init(backend: any TokenizerBackend, skipSpecialTokens: Bool) {
+        self.backend = backend
         self.skipSpecialTokens = skipSpecialTokens
     }
 
     /// Adds one token and returns the text that is now complete (possibly empty).
     public mutating func append(_ id: Int) -> String {
-        decoder.appendBytes(of: id, skipSpecialTokens: skipSpecialTokens, to: &pending)
+        backend.appendBytes(of: id, skipSpecialTokens: skipSpecialTokens, atSequenceStart: atSequenceStart, to: &pending)
+        if atSequenceStart, !backend.specialTokenIds.contains(id) { atSequenceStart = false }
         let cut = StreamDecoder.completePrefixLength(pending)
         guard cut > 0 else { return "" }
         let text = String(decoding: pending[..<cut], as: UTF8.self)
