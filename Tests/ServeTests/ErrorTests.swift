@@ -18,7 +18,7 @@ import Testing
         (#"{"prompt":42}"#, "prompt"),
         (#"{"prompt":["a","b"]}"#, "prompt"),
         (#"{"prompt":[[1],[2]]}"#, "prompt"),
-        (#"{"prompt":[1.5]}"#, nil),
+        (#"{"prompt":[1.5]}"#, "prompt"),
         (#"{"prompt":[-1]}"#, "prompt"),
         (#"{"prompt":[260]}"#, "prompt"),
         (#"{"prompt":[]}"#, "prompt"),
