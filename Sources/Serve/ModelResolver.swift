@@ -42,10 +42,10 @@ struct ModelResolver: Sendable {
             : configDirectory.appendingPathComponent(path)
     }
 
+    /// config.json and a tokenizer: tokenizer.json (byte-level BPE) or tokenizer.model (SentencePiece).
     static func isModelDirectory(_ directory: URL) -> Bool {
-        ["config.json", "tokenizer.json"].allSatisfy {
-            FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path)
-        }
+        let has = { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
+        return has("config.json") && (has("tokenizer.json") || has("tokenizer.model"))
     }
 
     /// Runs `script destination` with stdout and stderr passed through, so its progress is visible.

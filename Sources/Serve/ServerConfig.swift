@@ -87,7 +87,7 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
         case .missingWeights(let name, let path):
             "model '\(name)' has no weights at \(path) and no fetch_script is configured"
         case .notAModelDirectory(let path):
-            "\(path) is not a model directory (expected config.json and tokenizer.json in it)"
+            "\(path) is not a model directory (expected config.json and tokenizer.json or tokenizer.model in it)"
         case .fetchFailed(let script, let status):
             "fetch script \(script) failed with exit status \(status)"
         }

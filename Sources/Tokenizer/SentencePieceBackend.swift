@@ -5,8 +5,6 @@ import Synchronization
 /// A SentencePiece `tokenizer.model` (Llama 2, TinyLlama, Mistral): encoding through libsentencepiece,
 /// decoding from the piece table so streams can be decoded byte by byte exactly like `spm_decode`.
 ///
-/// Special tokens written in the text (e.g. "</s>") are encoded as plain text, like SentencePiece
-/// itself; only ids produced by BOS/EOS insertion are special.
 struct SentencePieceBackend: TokenizerBackend {
     let vocabularySize: Int
     let specialTokenIds: Set<Int>
@@ -17,6 +15,7 @@ struct SentencePieceBackend: TokenizerBackend {
     private let startsWithSpace: [Bool]
     private let kinds: [SentencePieceProcessor.PieceKind]
     private let pieceIds: [String: Int]
+    private let controlTokens: AddedTokenMatcher
 
     init(modelURL: URL) throws {
         processor = try SentencePieceProcessor(path: modelURL.path)
@@ -51,13 +50,30 @@ struct SentencePieceBackend: TokenizerBackend {
         self.kinds = kinds
         specialTokenIds = Set(kinds.indices.filter { kinds[$0] == .control })
         pieceIds = Dictionary(pieces.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        controlTokens = AddedTokenMatcher(specialTokenIds.sorted().map {
+            AddedToken(id: $0, content: pieces[$0], isSpecial: true, lstrip: false, rstrip: false)
+        })
     }
 
     var bosTokenId: Int? { processor.bosId }
     var eosTokenId: Int? { processor.eosId }
 
+    /// Control pieces written in the text ("<s>", "</s>", e.g. from a chat template's `{{ bos_token }}`)
+    /// become their ids, like Hugging Face's LlamaTokenizer; the text between them is encoded by
+    /// SentencePiece segment by segment (each with its dummy prefix: the "legacy" Llama behaviour).
     func encode(_ text: String, into ids: inout [Int]) {
-        ids.append(contentsOf: processor.encode(text))
+        let utf8 = Array(text.utf8)
+        utf8.withUnsafeBufferPointer { bytes in
+            for segment in controlTokens.split(bytes) {
+                switch segment {
+                case .token(let id):
+                    ids.append(id)
+                case .text(let range):
+                    guard !range.isEmpty else { continue }
+                    ids.append(contentsOf: processor.encode(String(decoding: bytes[range], as: UTF8.self)))
+                }
+            }
+        }
     }
 
     func appendBytes(of id: Int, skipSpecialTokens: Bool, atSequenceStart: Bool, to bytes: inout [UInt8]) {

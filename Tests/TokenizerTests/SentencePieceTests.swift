@@ -87,6 +87,12 @@ final class SentencePieceTests: XCTestCase {
         XCTAssertTrue(tokenizer.specialTokenIds.isSuperset(of: [0, 1, 2]) || tokenizer.specialTokenIds.isSuperset(of: [1, 2]))
         let rendered = try tokenizer.applyChatTemplate([ChatMessage(role: "user", content: "Hi")], addGenerationPrompt: true)
         XCTAssertEqual(rendered, "<s>[INST] Hi [/INST]")
+        // Control pieces in text (here from the template's {{ bos_token }}) become their ids, like LlamaTokenizer;
+        // each text segment is encoded on its own.
+        XCTAssertEqual(tokenizer.encode(rendered, addSpecialTokens: false),
+                       [1] + tokenizer.encode("[INST] Hi [/INST]", addSpecialTokens: false))
+        XCTAssertEqual(tokenizer.encode("a</s>b", addSpecialTokens: false),
+                       tokenizer.encode("a", addSpecialTokens: false) + [2] + tokenizer.encode("b", addSpecialTokens: false))
     }
 
     func testCorruptAndMissingModelsAreClearErrors() throws {
