@@ -32,7 +32,9 @@ final class SentencePieceTests: XCTestCase {
 
     func testIdsMatchSpmEncodeAndDecodeMatchesSpmDecode() throws {
         let tokenizer = try Tokenizer(directory: try bareDirectory())
-        let cases = try fixture().cases
+        // Control pieces spelled in the text ("<s>") are special tokens for us, as in Hugging Face, but plain
+        // text to spm_encode: those strings are covered by testBosEosAndSpecialTokensFromTokenizerConfig.
+        let cases = try fixture().cases.filter { !$0.text.contains("<s>") && !$0.text.contains("</s>") }
         XCTAssertGreaterThanOrEqual(cases.count, 200)
         var idMatches = 0, decodeMatches = 0
         for testCase in cases {
