@@ -7,7 +7,7 @@ let optimized: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "haswell"])]
 
 let package = Package(
     name: "swift-llm-serve",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "serve", targets: ["Serve"]),
         .executable(name: "bench", targets: ["Bench"]),

@@ -17,9 +17,17 @@ extension Kernels {
             let rows = c * chunk..<min(outFeatures, (c + 1) * chunk)
             var t = 0
             while t < n {
-                let tile = min(Self.bf16TileRows, n - t)
-                bf16Tile(x + t * inFeatures, w, y + t * outFeatures, numX: tile, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
-                t += tile
+                // Eight rows per weight load halves the weight traffic of big decode batches; below that,
+                // split even/odd accumulators keep enough independent FMA chains in flight.
+                if n - t > Self.bf16TileRows {
+                    let tile = min(2 * Self.bf16TileRows, n - t)
+                    bf16WideTile(x + t * inFeatures, w, y + t * outFeatures, numX: tile, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                    t += tile
+                } else {
+                    let tile = min(Self.bf16TileRows, n - t)
+                    bf16Tile(x + t * inFeatures, w, y + t * outFeatures, numX: tile, rows: rows, inFeatures: inFeatures, outFeatures: outFeatures)
+                    t += tile
+                }
             }
         }
     }
@@ -66,6 +74,55 @@ extension Kernels {
                     k += 8
                 }
                 var sums = SIMD4<Float>((even.0 + odd.0).sum(), (even.1 + odd.1).sum(), (even.2 + odd.2).sum(), (even.3 + odd.3).sum())
+                let weights = w + o * inFeatures
+                for pair in vectorPairs..<numPairs {
+                    let wEven = Float(bitPattern: UInt32(weights[2 * pair]) << 16)
+                    let wOdd = Float(bitPattern: UInt32(weights[2 * pair + 1]) << 16)
+                    for t in 0..<numX {
+                        sums[t] += base[2 * t * numPairs + pair] * wEven + base[(2 * t + 1) * numPairs + pair] * wOdd
+                    }
+                }
+                for t in 0..<numX { y[t * outFeatures + o] = sums[t] }
+            }
+        }
+    }
+
+    /// Like `bf16Tile` for five to eight x rows, one accumulator per row (eight chains are enough).
+    @inline(__always)
+    private static func bf16WideTile(_ x: UnsafePointer<Float>, _ w: UnsafePointer<UInt16>, _ y: UnsafeMutablePointer<Float>,
+                                     numX: Int, rows: Range<Int>, inFeatures: Int, outFeatures: Int) {
+        let numPairs = inFeatures / 2, vectorPairs = numPairs & ~7
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * bf16TileRows * numPairs) { split in
+            let base = split.baseAddress!
+            for t in 0..<numX {
+                let source = x + t * inFeatures
+                let even = base + 2 * t * numPairs, odd = even + numPairs
+                for k in 0..<numPairs { even[k] = source[2 * k]; odd[k] = source[2 * k + 1] }
+            }
+            let highMask = SIMD8<UInt32>(repeating: 0xFFFF_0000)
+            for o in rows {
+                let row = UnsafeRawPointer(w + o * inFeatures)
+                var acc = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(),
+                           SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
+                var k = 0
+                while k < vectorPairs {
+                    let bits = row.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<UInt32>.self)
+                    let wEven = unsafeBitCast(bits &<< 16, to: SIMD8<Float>.self)
+                    let wOdd = unsafeBitCast(bits & highMask, to: SIMD8<Float>.self)
+                    @inline(__always) func accumulate(_ a: inout SIMD8<Float>, _ t: Int) {
+                        let x = UnsafeRawPointer(base + 2 * t * numPairs + k)
+                        a.addProduct(x.loadUnaligned(as: SIMD8<Float>.self), wEven)
+                        a.addProduct((x + 4 * numPairs).loadUnaligned(as: SIMD8<Float>.self), wOdd)
+                    }
+                    accumulate(&acc.0, 0); accumulate(&acc.1, 1); accumulate(&acc.2, 2); accumulate(&acc.3, 3)
+                    accumulate(&acc.4, 4)
+                    if numX > 5 { accumulate(&acc.5, 5) }
+                    if numX > 6 { accumulate(&acc.6, 6) }
+                    if numX > 7 { accumulate(&acc.7, 7) }
+                    k += 8
+                }
+                var sums = SIMD8<Float>(acc.0.sum(), acc.1.sum(), acc.2.sum(), acc.3.sum(),
+                                        acc.4.sum(), acc.5.sum(), acc.6.sum(), acc.7.sum())
                 let weights = w + o * inFeatures
                 for pair in vectorPairs..<numPairs {
                     let wEven = Float(bitPattern: UInt32(weights[2 * pair]) << 16)
