@@ -1,0 +1,41 @@
+import Model
+import Scheduler
+
+/// Sizes and limits of `LlamaBatchEngine`; the server builds it from config.json's `scheduler` section and
+/// the command line (`--kv-cache-memory`).
+struct EngineConfig: Sendable, Equatable {
+    /// Running sequences at most.
+    var maxNumSeqs: Int = 32
+    /// Tokens per step (decodes + prefill chunks). Smaller keeps running streams' inter-token latency
+    /// steady while a long prompt prefills; larger prefills faster.
+    var maxNumBatchedTokens: Int = 256
+    /// KV block size in tokens.
+    var blockSize: Int = 16
+    /// Bytes of K/V storage; the pool has `kvCacheMemoryBytes / (bytesPerToken * blockSize)` blocks.
+    var kvCacheMemoryBytes: Int = 512 << 20
+    /// Requests accepted but not yet running; `generate` throws `.overloaded` beyond it.
+    var maxWaitingRequests: Int = 256
+    var bucketEdges: [Int] = SchedulerConfig.defaultBucketEdges
+    /// Aging bound of the waiting queue.
+    var maxWaitSeconds: Double = 2.0
+
+    /// Blocks that fit the memory budget for `model` (at least one).
+    func numBlocks(for model: LlamaConfig) -> Int {
+        let bytesPerBlock = PagedKVCache.bytesPerToken(model) * max(1, blockSize)
+        return max(1, kvCacheMemoryBytes / bytesPerBlock)
+    }
+
+    /// The scheduler's config. Its queue bound leaves room for preempted sequences (at most `maxNumSeqs`),
+    /// which go back to the waiting queue without passing the engine's own admission count.
+    func schedulerConfig(for model: LlamaConfig) -> SchedulerConfig {
+        SchedulerConfig(
+            maxNumSeqs: maxNumSeqs,
+            maxNumBatchedTokens: maxNumBatchedTokens,
+            blockSize: blockSize,
+            numBlocks: numBlocks(for: model),
+            bucketEdges: bucketEdges,
+            maxWaitSeconds: maxWaitSeconds,
+            maxWaitingRequests: maxWaitingRequests + maxNumSeqs
+        )
+    }
+}

@@ -1,0 +1,81 @@
+import Metrics
+import Scheduler
+
+/// The engine's metrics, created through an injected swift-metrics factory (the server passes a
+/// `PrometheusMetricsFactory`; tests and tools may pass `NOOPMetricsHandler.instance`). Names follow vLLM's
+/// (`vllm:` → `serve_`):
+///
+/// Gauges, updated after every step:
+/// - `serve_num_requests_running`: sequences in the batch (prefilling or decoding).
+/// - `serve_num_requests_waiting`: sequences waiting, including preempted ones.
+/// - `serve_kv_cache_usage_perc`: fraction of KV blocks in use, 0...1.
+/// - `serve_waiting_requests_per_bucket{bucket="16"|...|"+Inf"}`: waiting requests per prompt-length bucket
+///   (label = the bucket's inclusive upper edge in tokens).
+/// - `serve_step_padding_ratio`: waste of the last step if its chunks were padded to the longest.
+///
+/// Counters:
+/// - `serve_prompt_tokens_total`, `serve_generation_tokens_total` (sampled tokens, eos included).
+/// - `serve_num_preemptions_total`.
+/// - `serve_request_success_total{finished_reason="stop"|"length"}`; cancelled requests are not counted.
+///
+/// Histograms (swift-metrics `Timer`s; seconds in Prometheus):
+/// - `serve_time_to_first_token_seconds`: from `generate` to the first sampled token.
+/// - `serve_inter_token_latency_seconds`: between consecutive tokens of a sequence.
+/// - `serve_e2e_request_latency_seconds`: from `generate` to the finish.
+/// - `serve_request_queue_time_seconds`: from `generate` to the first step that runs the sequence.
+final class EngineMetrics: Sendable {
+    let numRequestsRunning: Gauge
+    let numRequestsWaiting: Gauge
+    let kvCacheUsage: Gauge
+    let stepPaddingRatio: Gauge
+    let waitingPerBucket: [Gauge]
+    let promptTokens: Counter
+    let generationTokens: Counter
+    let numPreemptions: Counter
+    let successStop: Counter
+    let successLength: Counter
+    let timeToFirstToken: Timer
+    let interTokenLatency: Timer
+    let e2eLatency: Timer
+    let queueTime: Timer
+
+    init(factory: any MetricsFactory, bucketEdges: [Int]) {
+        numRequestsRunning = Gauge(label: "serve_num_requests_running", factory: factory)
+        numRequestsWaiting = Gauge(label: "serve_num_requests_waiting", factory: factory)
+        kvCacheUsage = Gauge(label: "serve_kv_cache_usage_perc", factory: factory)
+        stepPaddingRatio = Gauge(label: "serve_step_padding_ratio", factory: factory)
+        waitingPerBucket = (bucketEdges.map(String.init) + ["+Inf"]).map {
+            Gauge(label: "serve_waiting_requests_per_bucket", dimensions: [("bucket", $0)], factory: factory)
+        }
+        promptTokens = Counter(label: "serve_prompt_tokens_total", factory: factory)
+        generationTokens = Counter(label: "serve_generation_tokens_total", factory: factory)
+        numPreemptions = Counter(label: "serve_num_preemptions_total", factory: factory)
+        successStop = Counter(
+            label: "serve_request_success_total", dimensions: [("finished_reason", "stop")], factory: factory)
+        successLength = Counter(
+            label: "serve_request_success_total", dimensions: [("finished_reason", "length")], factory: factory)
+        timeToFirstToken = Timer(label: "serve_time_to_first_token_seconds", factory: factory)
+        interTokenLatency = Timer(label: "serve_inter_token_latency_seconds", factory: factory)
+        e2eLatency = Timer(label: "serve_e2e_request_latency_seconds", factory: factory)
+        queueTime = Timer(label: "serve_request_queue_time_seconds", factory: factory)
+    }
+
+    /// Gauges from a scheduler snapshot; `numNewPreemptions` since the last call.
+    func record(_ stats: SchedulerStats, numNewPreemptions: Int) {
+        numRequestsRunning.record(stats.numRunning)
+        numRequestsWaiting.record(stats.numWaiting)
+        kvCacheUsage.record(stats.kvCacheUsage)
+        stepPaddingRatio.record(stats.lastStepPaddingRatio)
+        for (gauge, count) in zip(waitingPerBucket, stats.waitingPerBucket) {
+            gauge.record(count)
+        }
+        if numNewPreemptions > 0 { numPreemptions.increment(by: numNewPreemptions) }
+    }
+}
+
+extension Timer {
+    /// Records `seconds` (engine clock differences).
+    func record(seconds: Double) {
+        recordNanoseconds(Int64(max(0, seconds) * 1e9))
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Logging
+import Metrics
+import Model
+import Scheduler
+import Synchronization
+import Tokenizer
+
+/// The real `GenerationEngine`: continuous batching of many sequences over one model, on a dedicated
+/// thread (never Swift's cooperative pool or the NIO event loops). `generate` only queues; the thread
+/// repeats plan → forward → sample → commit → publish (`EngineLoop`) and sleeps when idle.
+///
+/// Lifecycle: create once at startup, share it (it is Sendable), call `shutdown` before exit.
+final class LlamaBatchEngine: GenerationEngine {
+    let model: LlamaModel
+    let config: EngineConfig
+    /// The scheduler's limits, with the KV pool sized from `config.kvCacheMemoryBytes`.
+    let schedulerConfig: SchedulerConfig
+    private let inbox: EngineInbox
+    private let clock = EngineClock()
+    private let nextID = Atomic<Int>(0)
+
+    /// Starts the engine thread.
+    /// - Parameters:
+    ///   - metricsFactory: where the metrics of `EngineMetrics` are created (e.g. a
+    ///     `PrometheusMetricsFactory`); no-op by default.
+    init(
+        model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig(),
+        metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
+        logger: Logger = Logger(label: "serve.engine")
+    ) {
+        self.model = model
+        self.config = config
+        let schedulerConfig = config.schedulerConfig(for: model.config)
+        self.schedulerConfig = schedulerConfig
+        let inbox = EngineInbox(maxWaitingRequests: config.maxWaitingRequests)
+        self.inbox = inbox
+        let metrics = EngineMetrics(factory: metricsFactory, bucketEdges: schedulerConfig.bucketEdges)
+        let clock = clock
+        logger.info(
+            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, max \(schedulerConfig.maxNumSeqs) sequences, \(schedulerConfig.maxNumBatchedTokens) tokens per step")
+        let thread = Thread {
+            // Named from inside: on Linux a name set before `start()` is not visible to `Thread.current`.
+            Thread.current.name = "llm-engine"
+            let loop = EngineLoop(
+                model: model, tokenizer: tokenizer, schedulerConfig: schedulerConfig, inbox: inbox,
+                metrics: metrics, clock: clock, logger: logger)
+            loop.run()
+            inbox.markExited()
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    deinit {
+        // Without this the thread would sleep forever; it drains what was accepted, then exits.
+        inbox.shutdown(.drain)
+    }
+
+    func generate(_ request: GenerationRequest) throws(EngineError) -> AsyncStream<GenerationEvent> {
+        let numPrompt = request.promptTokens.count
+        guard numPrompt > 0 else { throw EngineError.requestTooLarge("The prompt is empty: at least one token is needed.") }
+        let maxTokens = max(0, request.maxTokens)
+        let contextLength = model.config.maxPositionEmbeddings
+        if numPrompt + maxTokens > contextLength {
+            throw EngineError.requestTooLarge(
+                "This model's maximum context length is \(contextLength) tokens. However, you requested "
+                    + "\(numPrompt + maxTokens) tokens (\(numPrompt) in the prompt, \(maxTokens) in the completion).")
+        }
+        if numPrompt + maxTokens > schedulerConfig.maxSequenceTokens {
+            throw EngineError.requestTooLarge(
+                "The KV cache holds \(schedulerConfig.maxSequenceTokens) tokens. However, you requested "
+                    + "\(numPrompt + maxTokens) tokens (\(numPrompt) in the prompt, \(maxTokens) in the completion).")
+        }
+
+        let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream()
+        guard maxTokens > 0 else {
+            // Nothing to generate (e.g. echo with max_tokens 0): no need to involve the thread.
+            guard !inbox.isShuttingDown else { throw EngineError.shuttingDown }
+            continuation.yield(.finished(.length, GenerationUsage(promptTokens: numPrompt, completionTokens: 0)))
+            continuation.finish()
+            return stream
+        }
+        let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
+        let inbox = self.inbox
+        continuation.onTermination = { termination in
+            if case .cancelled = termination { inbox.cancel(id) }
+        }
+        do {
+            try inbox.submit(
+                Submission(id: id, request: request, continuation: continuation, arrivalTime: clock.now()))
+        } catch {
+            continuation.onTermination = nil
+            continuation.finish()
+            throw error
+        }
+        return stream
+    }
+
+    /// The scheduler's state after the last step (nil before the first); for /metrics and tests.
+    var stats: SchedulerStats? { inbox.stats }
+
+    /// Stops accepting requests (`generate` throws `.shuttingDown`), finishes the accepted ones — normally,
+    /// or at once with `.finished(.length)` when `cancelInFlight` — and waits for the engine thread to end.
+    /// Blocks the caller: call it from a thread or task that may block.
+    func shutdown(cancelInFlight: Bool = false) {
+        inbox.shutdown(cancelInFlight ? .cancelInFlight : .drain)
+        inbox.waitUntilExited()
+    }
+}
