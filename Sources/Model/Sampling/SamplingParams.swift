@@ -32,6 +32,11 @@ public struct SamplingParams: Sendable, Equatable {
 public struct TokenLogprob: Sendable, Equatable {
     public var token: Int
     public var logprob: Float
+
+    public init(token: Int, logprob: Float) {
+        self.token = token
+        self.logprob = logprob
+    }
 }
 
 /// A sampled token, with its log-probability and the most likely alternatives when asked for.
@@ -40,4 +45,10 @@ public struct SampledToken: Sendable, Equatable {
     public var token: Int
     public var logprob: Float?
     public var topLogprobs: [TokenLogprob]
+
+    public init(token: Int, logprob: Float?, topLogprobs: [TokenLogprob]) {
+        self.token = token
+        self.logprob = logprob
+        self.topLogprobs = topLogprobs
+    }
 }
