@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Prometheus
 
 @main
 struct ServeCommand: AsyncParsableCommand {
@@ -19,6 +20,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Server config file (default: ./config.json; optional unless given).")
     var config: String?
 
+    @Option(name: .customLong("kv-cache-memory"), help: "MiB of KV cache (default: the config's scheduler.kv_cache_memory_mib, else 512).")
+    var kvCacheMemoryMib: Int?
+
+    @Option(help: "Most sequences running at once (default: the config's scheduler.max_num_seqs, else 32).")
+    var maxNumSeqs: Int?
+
+    func validate() throws {
+        if let kvCacheMemoryMib, kvCacheMemoryMib < 1 {
+            throw ValidationError("--kv-cache-memory must be at least 1 MiB (got \(kvCacheMemoryMib)).")
+        }
+        if let maxNumSeqs, maxNumSeqs < 1 {
+            throw ValidationError("--max-num-seqs must be at least 1 (got \(maxNumSeqs)).")
+        }
+    }
+
     func run() async throws {
         let configURL = URL(fileURLWithPath: config ?? "config.json")
         let serverConfig =
@@ -32,12 +48,21 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "serve")
         logger.logLevel = .info
         logger.info("loading model '\(resolved.name)' from \(resolved.directory.path)")
-        let (served, engine) = try ServedModel.load(name: resolved.name, directory: resolved.directory)
+        let engineConfig = EngineConfig(
+            settings: serverConfig.scheduler, maxNumSeqs: maxNumSeqs, kvCacheMemoryMib: kvCacheMemoryMib)
+        // One registry for the whole process, passed down explicitly (no global MetricsSystem).
+        let registry = PrometheusCollectorRegistry()
+        let (served, engine) = try ServedModel.load(
+            name: resolved.name, directory: resolved.directory, engineConfig: engineConfig,
+            metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
 
         let app = buildApplication(
-            model: served, host: host ?? serverConfig.host, port: port ?? serverConfig.port, logger: logger)
-        // Returns after SIGINT/SIGTERM once in-flight requests have finished.
+            model: served, metrics: registry, host: host ?? serverConfig.host, port: port ?? serverConfig.port,
+            logger: logger)
+        // Returns after SIGINT/SIGTERM once in-flight requests (streams included) have finished.
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        logger.info("stopping the engine")
+        // Blocks until the engine thread exits; nothing is in flight any more.
         engine.shutdown()
     }
 }

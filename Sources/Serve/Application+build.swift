@@ -1,14 +1,21 @@
 import Hummingbird
 import Logging
+import Prometheus
 
 typealias AppRequestContext = BasicRequestContext
 
 /// The router for `model`: every controller's endpoints behind the OpenAI error middleware.
-func buildRouter(model: ServedModel) -> Router<AppRequestContext> {
+/// `metrics` is the registry the engine's metrics live in (served at /metrics).
+func buildRouter(model: ServedModel, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry())
+    -> Router<AppRequestContext>
+{
     let endpoints: [Endpoint<AppRequestContext>] =
         HealthController().endpoints
+        + ModelsController(model: model).endpoints
         + CompletionsController(model: model).endpoints
+        + ChatCompletionsController(model: model).endpoints
         + TokenizeController(model: model).endpoints
+        + MetricsController(registry: metrics).endpoints
 
     var methodsByPath: [String: [HTTPRequest.Method]] = [:]
     for endpoint in endpoints {
@@ -27,10 +34,11 @@ func buildRouter(model: ServedModel) -> Router<AppRequestContext> {
 
 /// The application serving `model`; used by `serve` and by the tests (`app.test(.router)`).
 func buildApplication(
-    model: ServedModel, host: String = "127.0.0.1", port: Int = 8080, logger: Logger? = nil
+    model: ServedModel, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    host: String = "127.0.0.1", port: Int = 8080, logger: Logger? = nil
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(model: model),
+        router: buildRouter(model: model, metrics: metrics),
         configuration: .init(address: .hostname(host, port: port), serverName: "swift-llm-serve"),
         logger: logger)
 }

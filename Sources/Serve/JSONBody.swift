@@ -6,6 +6,8 @@ import Hummingbird
 enum JSONBody {
     /// Largest accepted request body (8 MiB).
     static let maxBytes = 8 * 1024 * 1024
+    /// Deepest accepted nesting of arrays and objects; no request needs more than a few levels.
+    static let maxDepth = 64
 
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
         try checkContentType(request.headers[.contentType])
@@ -22,6 +24,7 @@ enum JSONBody {
             throw APIError.invalidRequest("Request body is empty; expected a JSON object.")
         }
         let data = Data(buffer.readableBytesView)
+        try checkNesting(data)
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
@@ -35,6 +38,36 @@ enum JSONBody {
                         + "(max_tokens, token ids) must be whole numbers within 64-bit range.")
             }
             throw apiError(for: error)
+        }
+    }
+
+    /// 400 when arrays and objects nest deeper than `maxDepth`, checked before parsing so a hostile body
+    /// cannot make the parser recurse deeply. Brackets inside strings do not count.
+    static func checkNesting(_ data: Data) throws(APIError) {
+        var depth = 0
+        var isInString = false
+        var isEscaped = false
+        for byte in data {
+            if isInString {
+                if isEscaped {
+                    isEscaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    isEscaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    isInString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): isInString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                guard depth <= maxDepth else {
+                    throw APIError.invalidRequest("Request body nests arrays and objects deeper than \(maxDepth) levels.")
+                }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
         }
     }
 

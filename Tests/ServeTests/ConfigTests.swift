@@ -17,6 +17,20 @@ import Testing
         #expect(config.scheduler?.blockSize == 16)
     }
 
+    @Test func engineConfigLayersDefaultsConfigAndFlags() throws {
+        let settings = ServerConfig.SchedulerSettings(
+            maxNumSeqs: 8, maxNumBatchedTokens: 128, blockSize: 32, kvCacheMemoryMib: 64)
+        let fromConfig = EngineConfig(settings: settings)
+        #expect(fromConfig.maxNumSeqs == 8)
+        #expect(fromConfig.maxNumBatchedTokens == 128)
+        #expect(fromConfig.blockSize == 32)
+        #expect(fromConfig.kvCacheMemoryBytes == 64 << 20)
+        let fromFlags = EngineConfig(settings: settings, maxNumSeqs: 4, kvCacheMemoryMib: 16)
+        #expect(fromFlags.maxNumSeqs == 4)
+        #expect(fromFlags.kvCacheMemoryBytes == 16 << 20)
+        #expect(EngineConfig(settings: nil) == EngineConfig())
+    }
+
     @Test func missingFieldsTakeDefaults() throws {
         let config = try JSONDecoder().decode(ServerConfig.self, from: Data("{}".utf8))
         #expect(config == ServerConfig())

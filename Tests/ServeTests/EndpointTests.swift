@@ -102,4 +102,103 @@ import Testing
             #expect(try response.json()["prompt"] as? String == "<s>Hi")
         }
     }
+
+    @Test func modelsListsTheServedModel() async throws {
+        try await withTestClient { client in
+            let response = try await client.execute(uri: "/v1/models", method: .get)
+            #expect(response.status == .ok)
+            let json = try response.json()
+            #expect(json["object"] as? String == "list")
+            let data = try #require(json["data"] as? [[String: Any]])
+            #expect(data.count == 1)
+            #expect(data[0]["id"] as? String == "fake-model")
+            #expect(data[0]["object"] as? String == "model")
+            #expect(data[0]["owned_by"] is String)
+            #expect((data[0]["created"] as? Int ?? 0) > 1_700_000_000)
+            #expect(data[0]["max_model_len"] as? Int == 64)
+        }
+    }
+
+    @Test func completionLogprobsShape() async throws {
+        let engine = FakeEngine()
+        try await withTestClient(model: .fake(engine: engine)) { client in
+            let response = try await client.post(
+                "/v1/completions", json: #"{"prompt":"Hi","max_tokens":3,"logprobs":2,"echo":true}"#)
+            let choice = try choices(try response.json())[0]
+            #expect(choice["text"] as? String == "Hi Pa")
+            let logprobs = try #require(choice["logprobs"] as? [String: Any])
+            #expect(logprobs["tokens"] as? [String] == [" ", "P", "a"])
+            #expect(logprobs["token_logprobs"] as? [Double] == [-0.5, -0.5, -0.5])
+            #expect(logprobs["text_offset"] as? [Int] == [2, 3, 4])
+            let top = try #require(logprobs["top_logprobs"] as? [[String: Double]])
+            #expect(top == Array(repeating: ["a": -1, "b": -2], count: 3))
+
+            let streamed = try await client.post(
+                "/v1/completions", json: #"{"prompt":"Hi","max_tokens":3,"logprobs":0,"stream":true}"#)
+            let events = try streamed.sseEvents()
+            let offsets = try events.dropLast().map { event in
+                let logprobs = try #require(try choices(event)[0]["logprobs"] as? [String: Any])
+                #expect((logprobs["top_logprobs"] as? [[String: Double]]) == [[:]])
+                return try #require(logprobs["text_offset"] as? [Int])
+            }
+            #expect(offsets == [[0], [1], [2]])
+        }
+        #expect(engine.requests.map(\.sampling.numTopLogprobs) == [2, 0])
+    }
+
+    @Test func chatLogprobsShape() async throws {
+        try await withTestClient { client in
+            let body = #"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2,"logprobs":true,"top_logprobs":2"#
+            let response = try await client.post("/v1/chat/completions", json: body + "}")
+            let choice = try choices(try response.json())[0]
+            let logprobs = try #require(choice["logprobs"] as? [String: Any])
+            let content = try #require(logprobs["content"] as? [[String: Any]])
+            #expect(content.count == 2)
+            #expect(content[0]["token"] as? String == " ")
+            #expect(content[0]["logprob"] as? Double == -0.5)
+            #expect(content[0]["bytes"] as? [Int] == [32])
+            let top = try #require(content[1]["top_logprobs"] as? [[String: Any]])
+            #expect(top.map { $0["token"] as? String } == ["a", "b"])
+            #expect(top.map { $0["logprob"] as? Double } == [-1, -2])
+            #expect(top.map { $0["bytes"] as? [Int] } == [[97], [98]])
+
+            let streamed = try await client.post("/v1/chat/completions", json: body + #","stream":true}"#)
+            let entries = try streamed.sseEvents().compactMap { event in
+                ((try choices(event)[0]["logprobs"] as? [String: Any])?["content"] as? [[String: Any]])
+            }
+            #expect(entries.flatMap { $0 }.map { $0["token"] as? String } == [" ", "P"])
+        }
+    }
+
+    @Test func overloadedEngineIs503WithRetryAfter() async throws {
+        try await withTestClient(model: .fake(engine: FakeEngine(error: .overloaded(limit: 4)))) { client in
+            for (uri, body) in [
+                ("/v1/completions", #"{"prompt":"Hi"}"#),
+                ("/v1/completions", #"{"prompt":"Hi","stream":true}"#),
+                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}],"stream":true}"#),
+            ] {
+                let response = try await client.post(uri, json: body)
+                let error = try expectAPIError(response, .serviceUnavailable)
+                #expect(response.headers[.retryAfter] != nil)
+                #expect(error["code"] as? String == "overloaded")
+            }
+        }
+    }
+
+    @Test func engineRefusingTheSizeIs400() async throws {
+        let model = ServedModel.fake(engine: FakeEngine(error: .requestTooLarge("The KV cache holds 32 tokens.")))
+        try await withTestClient(model: model) { client in
+            let response = try await client.post("/v1/completions", json: #"{"prompt":"Hi"}"#)
+            let error = try expectAPIError(response, .badRequest)
+            #expect((error["message"] as? String)?.contains("32 tokens") == true)
+        }
+    }
+
+    @Test func metricsIsPrometheusText() async throws {
+        try await withTestClient { client in
+            let response = try await client.execute(uri: "/metrics", method: .get)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType]?.hasPrefix("text/plain; version=0.0.4") == true)
+        }
+    }
 }

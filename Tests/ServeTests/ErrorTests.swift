@@ -16,21 +16,47 @@ import Testing
         ("{}", "prompt"),
         (#"{"prompt":null}"#, "prompt"),
         (#"{"prompt":42}"#, "prompt"),
-        (#"{"prompt":["a","b"]}"#, "prompt"),
-        (#"{"prompt":[[1],[2]]}"#, "prompt"),
+        (#"{"prompt":["a",1]}"#, "prompt"),
+        (#"{"prompt":[[1],[]]}"#, "prompt"),
+        (#"{"prompt":[[1],[300]]}"#, "prompt[1]"),
+        (#"{"prompt":[]}"#, "prompt"),
         (#"{"prompt":[1.5]}"#, "prompt"),
         (#"{"prompt":[-1]}"#, "prompt"),
         (#"{"prompt":[260]}"#, "prompt"),
-        (#"{"prompt":[]}"#, "prompt"),
         (#"{"prompt":"Hi","max_tokens":0}"#, "max_tokens"),
         (#"{"prompt":"Hi","max_tokens":-5}"#, "max_tokens"),
         (#"{"prompt":"Hi","max_tokens":"8"}"#, "max_tokens"),
         (#"{"prompt":"Hi","max_tokens":2.5}"#, nil),
         (#"{"prompt":"Hi","max_tokens":1e30}"#, nil),
         (#"{"prompt":"Hi","max_tokens":9223372036854775807}"#, "max_tokens"),
-        (#"{"prompt":"Hi","temperature":0.7}"#, "temperature"),
+        (#"{"prompt":"Hi","temperature":2.5}"#, "temperature"),
+        (#"{"prompt":"Hi","temperature":-1}"#, "temperature"),
         (#"{"prompt":"Hi","temperature":"hot"}"#, "temperature"),
-        (#"{"prompt":"Hi","stream":true}"#, "stream"),
+        (#"{"prompt":"Hi","top_p":0}"#, "top_p"),
+        (#"{"prompt":"Hi","top_p":1.5}"#, "top_p"),
+        (#"{"prompt":"Hi","top_k":-2}"#, "top_k"),
+        (#"{"prompt":"Hi","top_k":1.5}"#, nil),
+        (#"{"prompt":"Hi","min_p":1.5}"#, "min_p"),
+        (#"{"prompt":"Hi","n":0}"#, "n"),
+        (#"{"prompt":"Hi","n":9}"#, "n"),
+        (#"{"prompt":"Hi","n":"2"}"#, "n"),
+        (#"{"prompt":["a","b","c","d","e","f","g","h","i"],"n":8}"#, "prompt"),
+        (#"{"prompt":"Hi","presence_penalty":2.5}"#, "presence_penalty"),
+        (#"{"prompt":"Hi","frequency_penalty":-3}"#, "frequency_penalty"),
+        (#"{"prompt":"Hi","repetition_penalty":0}"#, "repetition_penalty"),
+        (#"{"prompt":"Hi","logprobs":21}"#, "logprobs"),
+        (#"{"prompt":"Hi","logprobs":-1}"#, "logprobs"),
+        (#"{"prompt":"Hi","logprobs":true}"#, "logprobs"),
+        (#"{"prompt":"Hi","stop":["a","b","c","d","e"]}"#, "stop"),
+        (#"{"prompt":"Hi","stop":5}"#, "stop"),
+        (#"{"prompt":"Hi","stop":["a",5]}"#, "stop"),
+        (#"{"prompt":"Hi","echo":"yes"}"#, "echo"),
+        (#"{"prompt":"Hi","ignore_eos":1}"#, "ignore_eos"),
+        (#"{"prompt":"Hi","seed":"x"}"#, "seed"),
+        (#"{"prompt":"Hi","stream_options":{"include_usage":true}}"#, "stream_options"),
+        (#"{"prompt":"Hi","stream":true,"stream_options":{"include_usage":"y"}}"#, "stream_options.include_usage"),
+        (#"{"prompt":"Hi","user":5}"#, "user"),
+        (#"{"prompt":"Hi","x":"# + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}", nil),
         (#"{"prompt":"Hi","stream":"yes"}"#, "stream"),
         (#"{"prompt":"Hi","model":5}"#, "model"),
     ]
@@ -43,6 +69,59 @@ import Testing
             try expectAPIError(response, .badRequest, param: param)
         }
         #expect(engine.prompts.isEmpty)
+    }
+
+    /// (body, param) pairs that must give 400 on /v1/chat/completions.
+    static let badChats: [(String, String?)] = [
+        ("{}", "messages"),
+        (#"{"messages":[]}"#, "messages"),
+        (#"{"messages":"Hi"}"#, "messages"),
+        (#"{"messages":[{"content":"Hi"}]}"#, "messages[0].role"),
+        (#"{"messages":[{"role":"wizard","content":"Hi"}]}"#, "messages[0].role"),
+        (#"{"messages":[{"role":"user","content":"Hi"},{"role":"tool","content":"x"}]}"#, "messages[1].role"),
+        (#"{"messages":[{"role":"user","content":5}]}"#, "messages[0].content"),
+        (#"{"messages":[{"role":"user","content":null}]}"#, "messages[0].content"),
+        (#"{"messages":[{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"#,
+         "messages[0].content[0]"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":0}"#, "max_tokens"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"max_completion_tokens":-1}"#, "max_completion_tokens"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":1000}"#, "max_tokens"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"logprobs":"yes"}"#, "logprobs"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"logprobs":true,"top_logprobs":21}"#, "top_logprobs"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"top_logprobs":2}"#, "top_logprobs"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"temperature":9}"#, "temperature"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"n":100}"#, "n"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"stream":"true"}"#, "stream"),
+        (#"{"messages":[{"role":"user","content":"\#(String(repeating: "x", count: 80))"}]}"#, "max_tokens"),
+    ]
+
+    @Test(arguments: badChats)
+    func badChatIs400(body: String, param: String?) async throws {
+        let engine = FakeEngine()
+        try await withTestClient(model: .fake(engine: engine)) { client in
+            let response = try await client.post("/v1/chat/completions", json: body)
+            try expectAPIError(response, .badRequest, param: param)
+        }
+        #expect(engine.prompts.isEmpty)
+    }
+
+    /// The whole battery against one app, then a good request still answers.
+    @Test func serverAnswersAfterTheBattery() async throws {
+        try await withTestClient { client in
+            for (body, _) in Self.badCompletions {
+                let response = try await client.post("/v1/completions", json: body)
+                #expect(response.status == .badRequest, "body: \(body)")
+            }
+            for (body, _) in Self.badChats {
+                let response = try await client.post("/v1/chat/completions", json: body)
+                #expect(response.status == .badRequest, "body: \(body)")
+            }
+            let good = try await client.post(
+                "/v1/chat/completions", json: #"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":3}"#)
+            #expect(good.status == .ok)
+            let streamed = try await client.post("/v1/completions", json: #"{"prompt":"Hi","stream":true}"#)
+            #expect(try streamed.sseEvents().count == 8)
+        }
     }
 
     @Test func emptyBodyIs400() async throws {
@@ -72,6 +151,7 @@ import Testing
         try await withTestClient { client in
             for (uri, body) in [
                 ("/v1/completions", #"{"model":"gpt-4","prompt":"Hi"}"#),
+                ("/v1/chat/completions", #"{"model":"gpt-4","messages":[{"role":"user","content":"Hi"}]}"#),
                 ("/tokenize", #"{"model":"gpt-4","prompt":"Hi"}"#),
                 ("/detokenize", #"{"model":"gpt-4","tokens":[1]}"#),
             ] {
@@ -93,7 +173,8 @@ import Testing
         try await withTestClient { client in
             for (uri, method) in [
                 ("/v1/completions", HTTPRequest.Method.get), ("/tokenize", .get), ("/detokenize", .put),
-                ("/health", .post), ("/v1/completions", .delete),
+                ("/health", .post), ("/v1/completions", .delete), ("/v1/chat/completions", .get),
+                ("/v1/models", .post), ("/metrics", .post),
             ] {
                 let response = try await client.execute(uri: uri, method: method)
                 try expectAPIError(response, .methodNotAllowed)
@@ -137,19 +218,12 @@ import Testing
         }
     }
 
-    @Test func engineFailureIsOpenAIShaped500() async throws {
-        struct Boom: Error {}
-        struct FailingEngine: CompletionEngine {
-            func complete(promptTokens: [Int], maxTokens: Int, stopTokenIds: Set<Int>) async throws -> CompletionResult {
-                throw Boom()
-            }
-        }
-        var model = ServedModel.fake()
-        model.engine = FailingEngine()
-        try await withTestClient(model: model) { client in
-            let response = try await client.post("/v1/completions", json: #"{"prompt":"Hi"}"#)
-            let error = try expectAPIError(response, .internalServerError)
+    @Test func shuttingDownEngineIs503() async throws {
+        try await withTestClient(model: .fake(engine: FakeEngine(error: .shuttingDown))) { client in
+            let response = try await client.post("/v1/chat/completions", json: #"{"messages":[{"role":"user","content":"Hi"}]}"#)
+            let error = try expectAPIError(response, .serviceUnavailable)
             #expect(error["type"] as? String == "server_error")
+            #expect(response.headers[.retryAfter] != nil)
         }
     }
 }

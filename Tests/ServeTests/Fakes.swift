@@ -1,5 +1,7 @@
+import Model
 import Synchronization
 import Testing
+import Tokenizer
 
 @testable import Serve
 
@@ -25,33 +27,78 @@ struct FakeCodec: TokenCodec {
         }
         return String(decoding: bytes, as: UTF8.self)
     }
+
+    /// "role: content\n" per message, then "assistant:" with the generation prompt.
+    func applyChatTemplate(_ messages: [ChatMessage], addGenerationPrompt: Bool) throws -> String {
+        messages.map { "\($0.role): \($0.content)\n" }.joined() + (addGenerationPrompt ? "assistant:" : "")
+    }
 }
 
-/// Always "generates" the bytes of `continuation`, then EOS: truncated by `maxTokens` -> "length",
-/// otherwise -> "stop". Records each call.
-final class FakeEngine: CompletionEngine {
+/// "Generates" the bytes of `continuation` one token per delta, then EOS: truncated by `maxTokens` ->
+/// "length"; cut before the first stop string or at the end -> "stop". With no stop token ids (ignore_eos)
+/// it repeats `continuation` up to `maxTokens`. Each token has logprob -0.5 and alternatives "a", "b", ...
+/// with logprobs -1, -2, ... when asked for. Records each request.
+final class FakeEngine: GenerationEngine {
     let continuation: String
-    private let calls = Mutex<[[Int]]>([])
+    let error: EngineError?
+    private let calls = Mutex<[GenerationRequest]>([])
 
-    init(continuation: String = " Paris.") {
+    init(continuation: String = " Paris.", error: EngineError? = nil) {
         self.continuation = continuation
+        self.error = error
     }
 
-    var prompts: [[Int]] { calls.withLock { $0 } }
+    var requests: [GenerationRequest] { calls.withLock { $0 } }
+    var prompts: [[Int]] { requests.map(\.promptTokens) }
 
-    func complete(promptTokens: [Int], maxTokens: Int, stopTokenIds: Set<Int>) async throws -> CompletionResult {
-        calls.withLock { $0.append(promptTokens) }
-        let bytes = continuation.utf8.map(Int.init)
-        if maxTokens <= bytes.count {
-            return CompletionResult(tokens: Array(bytes.prefix(maxTokens)), finishReason: .length)
+    func generate(_ request: GenerationRequest) throws(EngineError) -> AsyncStream<GenerationEvent> {
+        if let error { throw error }
+        calls.withLock { $0.append(request) }
+        let bytes = Array(continuation.utf8)
+        var generated: [UInt8]
+        var reason = GenerationFinishReason.stop
+        var hitEos = false
+        if request.stopTokenIds.isEmpty {
+            generated = (0..<request.maxTokens).map { bytes[$0 % bytes.count] }
+            reason = .length
+        } else if request.maxTokens <= bytes.count {
+            generated = Array(bytes.prefix(request.maxTokens))
+            reason = .length
+        } else {
+            #expect(request.stopTokenIds.contains(FakeCodec.eos))
+            generated = bytes
+            hitEos = true
         }
-        #expect(stopTokenIds.contains(FakeCodec.eos))
-        return CompletionResult(tokens: bytes, finishReason: .stop)
+        let numSampled = generated.count + (hitEos ? 1 : 0)
+        var text = String(decoding: generated, as: UTF8.self)
+        if let cut = request.stopStrings.compactMap({ text.range(of: $0)?.lowerBound }).min() {
+            text = String(text[..<cut])
+            generated = Array(text.utf8)
+            reason = .stop
+        }
+        let wantsLogprobs = request.sampling.numTopLogprobs != nil
+        let numTop = request.sampling.numTopLogprobs ?? 0
+        var events: [GenerationEvent] = generated.map { byte in
+            .delta(
+                text: String(decoding: [byte], as: UTF8.self),
+                tokens: [
+                    GeneratedToken(
+                        token: Int(byte), text: String(decoding: [byte], as: UTF8.self),
+                        logprob: wantsLogprobs ? -0.5 : nil,
+                        topLogprobs: (0..<numTop).map { TokenLogprob(token: 97 + $0, logprob: -1 - Float($0)) })
+                ])
+        }
+        events.append(
+            .finished(reason, GenerationUsage(promptTokens: request.promptTokens.count, completionTokens: numSampled)))
+        return AsyncStream { continuation in
+            for event in events { continuation.yield(event) }
+            continuation.finish()
+        }
     }
 }
 
 extension ServedModel {
-    static func fake(engine: FakeEngine = FakeEngine(), maxModelLen: Int = 64) -> ServedModel {
+    static func fake(engine: any GenerationEngine = FakeEngine(), maxModelLen: Int = 64) -> ServedModel {
         ServedModel(
             name: "fake-model", maxModelLen: maxModelLen, vocabSize: FakeCodec.vocabSize,
             stopTokenIds: [FakeCodec.eos], codec: FakeCodec(), engine: engine)

@@ -48,3 +48,30 @@ func expectAPIError(
     }
     return error
 }
+
+extension TestResponse {
+    /// The JSON objects of a server-sent-events body, after checking its framing: 200,
+    /// `text/event-stream`, every event `data: {json}\n\n`, the last one `data: [DONE]\n\n`.
+    func sseEvents(sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
+        #expect(status == .ok, "body: \(String(buffer: body))", sourceLocation: sourceLocation)
+        #expect(headers[.contentType] == "text/event-stream", sourceLocation: sourceLocation)
+        #expect(headers[.cacheControl] == "no-cache", sourceLocation: sourceLocation)
+        let text = String(buffer: body)
+        #expect(text.hasSuffix("data: [DONE]\n\n"), "body: \(text)", sourceLocation: sourceLocation)
+        var parts = text.components(separatedBy: "\n\n")
+        #expect(parts.last == "", sourceLocation: sourceLocation)
+        parts.removeLast()
+        #expect(parts.last == "data: [DONE]", sourceLocation: sourceLocation)
+        parts.removeLast()
+        return try parts.map { part in
+            #expect(part.hasPrefix("data: {"), "event: \(part)", sourceLocation: sourceLocation)
+            let object = try JSONSerialization.jsonObject(with: Data(part.dropFirst(6).utf8))
+            return try #require(object as? [String: Any], sourceLocation: sourceLocation)
+        }
+    }
+}
+
+/// `json` with the response's choices (there must be some).
+func choices(_ json: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
+    try #require(json["choices"] as? [[String: Any]], "json: \(json)", sourceLocation: sourceLocation)
+}

@@ -1,0 +1,128 @@
+import Foundation
+import Hummingbird
+
+/// The engine streams of one HTTP request, one per choice (prompts × n), consumed together.
+struct ChoiceStreams: Sendable {
+    var streams: [AsyncStream<GenerationEvent>]
+
+    /// Submits every request. If one is refused, the streams already started are dropped, which cancels
+    /// them in the engine.
+    init(_ requests: [GenerationRequest], engine: any GenerationEngine) throws(APIError) {
+        var streams: [AsyncStream<GenerationEvent>] = []
+        for request in requests {
+            do {
+                streams.append(try engine.generate(request))
+            } catch {
+                throw APIError(error)
+            }
+        }
+        self.streams = streams
+    }
+
+    /// Calls `body` with every event of every choice as it arrives (choice index, event), in the calling
+    /// task. Every choice ends with exactly one `.finished`. When `body` throws (the client went away) or
+    /// the task is cancelled, the remaining streams are cancelled, which cancels their sequences.
+    func forEachEvent(_ body: (Int, GenerationEvent) async throws -> Void) async throws {
+        enum Item: Sendable {
+            case event(Int, GenerationEvent)
+            case ended(Int)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let (merged, continuation) = AsyncStream<Item>.makeStream()
+            for (index, stream) in streams.enumerated() {
+                group.addTask {
+                    for await event in stream { continuation.yield(.event(index, event)) }
+                    continuation.yield(.ended(index))
+                }
+            }
+            var finished = Array(repeating: false, count: streams.count)
+            var numEnded = 0
+            for await item in merged {
+                switch item {
+                case .event(let index, let event):
+                    if case .finished = event {
+                        guard !finished[index] else { continue }
+                        finished[index] = true
+                    }
+                    try await body(index, event)
+                case .ended(let index):
+                    // A stream that ends without `.finished` (the engine stopped) still gets one.
+                    if !finished[index] {
+                        finished[index] = true
+                        try await body(index, .finished(.length, GenerationUsage(promptTokens: 0, completionTokens: 0)))
+                    }
+                    numEnded += 1
+                }
+                if numEnded == streams.count { break }
+            }
+            continuation.finish()
+            group.cancelAll()
+        }
+    }
+
+    /// Everything one choice produced.
+    struct Output: Sendable {
+        var text = ""
+        var tokens: [GeneratedToken] = []
+        var finishReason: GenerationFinishReason = .length
+        var usage = GenerationUsage(promptTokens: 0, completionTokens: 0)
+    }
+
+    /// Waits for every choice to finish (non-streaming responses).
+    func collect() async throws -> [Output] {
+        var outputs = Array(repeating: Output(), count: streams.count)
+        try await forEachEvent { index, event in
+            switch event {
+            case .delta(let text, let tokens):
+                outputs[index].text += text
+                outputs[index].tokens += tokens
+            case .finished(let reason, let usage):
+                outputs[index].finishReason = reason
+                outputs[index].usage = usage
+            }
+        }
+        return outputs
+    }
+}
+
+extension APIError {
+    init(_ error: EngineError) {
+        switch error {
+        case .overloaded(let limit):
+            self.init(
+                status: .serviceUnavailable,
+                message: "The server is overloaded (\(limit) requests already waiting); retry shortly.",
+                type: "server_error", code: "overloaded")
+            headers[.retryAfter] = "1"
+        case .requestTooLarge(let message):
+            self.init(status: .badRequest, message: message, param: "max_tokens", code: "context_length_exceeded")
+        case .shuttingDown:
+            self.init(
+                status: .serviceUnavailable, message: "The server is shutting down.", type: "server_error",
+                code: "shutting_down")
+            headers[.retryAfter] = "5"
+        }
+    }
+}
+
+/// `data: {json}\n\n` events, then `data: [DONE]\n\n`, as OpenAI streams.
+enum ServerSentEvents {
+    /// A 200 `text/event-stream` response whose events `produce` writes through `send`; each write is
+    /// awaited, so a slow client slows generation instead of growing a buffer.
+    static func response(
+        _ produce: @escaping @Sendable (_ send: (any Encodable) async throws -> Void) async throws -> Void
+    ) -> Response {
+        let body = ResponseBody { writer in
+            try await produce { event in
+                var buffer = ByteBuffer(string: "data: ")
+                buffer.writeBytes(try JSONEncoder().encode(event))
+                buffer.writeString("\n\n")
+                try await writer.write(buffer)
+            }
+            try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
+            try await writer.finish(nil)
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
+    }
+}
