@@ -4,7 +4,7 @@
   python3 scripts/serving_checks.py --url http://127.0.0.1:8080 [--only stall,drop,invariance]
 
 - invariance: 16 concurrent greedy requests each produce the same text as when sent alone.
-- stall: a ~2000-token prompt arriving among 15 running streams; their p99 inter-token latency vs median.
+- stall: a ~2000-token prompt (1280 words) arriving among 15 running streams; their p99 inter-token latency vs median.
 - drop: 16 streams dropped mid-generation; how soon a new request decodes at idle speed, and
   num_requests_running in /metrics afterwards.
 Prints one line per check with the measured numbers; exits 1 if a check's condition fails.
@@ -100,7 +100,7 @@ def check_stall(args):
                                                             {"ignore_eos": True})) for i in range(15)]
     [t.start() for t in threads]
     time.sleep(3.0)
-    long_prompt = " ".join(WORDS[k % len(WORDS)] for k in range(2000))
+    long_prompt = " ".join(WORDS[k % len(WORDS)] for k in range(args.long_prompt_words))
     arrival = time.perf_counter()
     big = []
     big_thread = threading.Thread(target=stream_times, args=(args.url, args.model, long_prompt, 8, big))
@@ -146,6 +146,7 @@ def main():
     parser.add_argument("--url", default="http://127.0.0.1:8080")
     parser.add_argument("--model", default="smol-135m")
     parser.add_argument("--only", default="invariance,stall,drop")
+    parser.add_argument("--long-prompt-words", type=int, default=1280, help="stall check: ~2000 tokens with SmolLM2's tokenizer")
     args = parser.parse_args()
     checks = {"invariance": check_invariance, "stall": check_stall, "drop": check_drop}
     results = [checks[name](args) for name in args.only.split(",")]

@@ -105,3 +105,22 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+final class ExpKernelTests: XCTestCase {
+    func testVectorExpMatchesLibm() {
+        var worst: Double = 0
+        var x: Float = -87
+        while x < 88 {
+            let lanes = SIMD8<Float>((0..<8).map { x + Float($0) * 0.013 })
+            let fast = Kernels.exp(lanes)
+            for i in 0..<8 {
+                let exact = Foundation.exp(Double(lanes[i]))
+                worst = max(worst, abs(Double(fast[i]) - exact) / exact)
+            }
+            x += 0.37
+        }
+        XCTAssertLessThan(worst, 1e-6, "max relative error \(worst)")
+        XCTAssertLessThan(Kernels.exp(SIMD8(repeating: -200))[0], 1e-37)
+        XCTAssertEqual(Kernels.exp(SIMD8(repeating: 0))[0], 1)
+    }
+}

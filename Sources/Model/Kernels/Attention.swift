@@ -62,10 +62,22 @@ extension Kernels {
         var maxValue = -Float.infinity
         for j in 0..<visible { maxValue = max(maxValue, row[j]) }
         var sum: Float = 0
-        for j in 0..<visible {
+        var j = 0
+        var sums = SIMD8<Float>()
+        let shift = SIMD8<Float>(repeating: maxValue)
+        while j + 8 <= visible {
+            let raw = UnsafeMutableRawPointer(row + j)
+            let e = exp(raw.loadUnaligned(as: SIMD8<Float>.self) - shift)
+            raw.storeBytes(of: e, as: SIMD8<Float>.self)
+            sums += e
+            j += 8
+        }
+        sum = sums.sum()
+        while j < visible {
             let e = expf(row[j] - maxValue)
             row[j] = e
             sum += e
+            j += 1
         }
         let inverse = 1 / sum
         for j in 0..<visible { row[j] *= inverse }
