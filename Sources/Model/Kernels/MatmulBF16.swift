@@ -44,13 +44,8 @@ extension Kernels {
                                  numX: Int, rows: Range<Int>, inFeatures: Int, outFeatures: Int) {
         let numPairs = inFeatures / 2, vectorPairs = numPairs & ~7
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * bf16TileRows * numPairs) { split in
-            // For x row t: even elements at [2t · numPairs], odd at [(2t + 1) · numPairs].
             let base = split.baseAddress!
-            for t in 0..<numX {
-                let source = x + t * inFeatures
-                let even = base + 2 * t * numPairs, odd = even + numPairs
-                for k in 0..<numPairs { even[k] = source[2 * k]; odd[k] = source[2 * k + 1] }
-            }
+            splitEvenOdd(x, numX: numX, inFeatures: inFeatures, into: base)
             let highMask = SIMD8<UInt32>(repeating: 0xFFFF_0000)
             for o in rows {
                 let row = UnsafeRawPointer(w + o * inFeatures)
@@ -73,16 +68,9 @@ extension Kernels {
                     if numX > 3 { accumulate(&even.3, &odd.3, 3) }
                     k += 8
                 }
-                var sums = SIMD4<Float>((even.0 + odd.0).sum(), (even.1 + odd.1).sum(), (even.2 + odd.2).sum(), (even.3 + odd.3).sum())
-                let weights = w + o * inFeatures
-                for pair in vectorPairs..<numPairs {
-                    let wEven = Float(bitPattern: UInt32(weights[2 * pair]) << 16)
-                    let wOdd = Float(bitPattern: UInt32(weights[2 * pair + 1]) << 16)
-                    for t in 0..<numX {
-                        sums[t] += base[2 * t * numPairs + pair] * wEven + base[(2 * t + 1) * numPairs + pair] * wOdd
-                    }
-                }
-                for t in 0..<numX { y[t * outFeatures + o] = sums[t] }
+                let sums = SIMD8<Float>((even.0 + odd.0).sum(), (even.1 + odd.1).sum(), (even.2 + odd.2).sum(), (even.3 + odd.3).sum(),
+                                        0, 0, 0, 0)
+                finishRow(o, sums: sums, split: base, w: w, y: y, numX: numX, inFeatures: inFeatures, outFeatures: outFeatures)
             }
         }
     }
@@ -94,11 +82,7 @@ extension Kernels {
         let numPairs = inFeatures / 2, vectorPairs = numPairs & ~7
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 4 * bf16TileRows * numPairs) { split in
             let base = split.baseAddress!
-            for t in 0..<numX {
-                let source = x + t * inFeatures
-                let even = base + 2 * t * numPairs, odd = even + numPairs
-                for k in 0..<numPairs { even[k] = source[2 * k]; odd[k] = source[2 * k + 1] }
-            }
+            splitEvenOdd(x, numX: numX, inFeatures: inFeatures, into: base)
             let highMask = SIMD8<UInt32>(repeating: 0xFFFF_0000)
             for o in rows {
                 let row = UnsafeRawPointer(w + o * inFeatures)
@@ -121,19 +105,39 @@ extension Kernels {
                     if numX > 7 { accumulate(&acc.7, 7) }
                     k += 8
                 }
-                var sums = SIMD8<Float>(acc.0.sum(), acc.1.sum(), acc.2.sum(), acc.3.sum(),
+                let sums = SIMD8<Float>(acc.0.sum(), acc.1.sum(), acc.2.sum(), acc.3.sum(),
                                         acc.4.sum(), acc.5.sum(), acc.6.sum(), acc.7.sum())
-                let weights = w + o * inFeatures
-                for pair in vectorPairs..<numPairs {
-                    let wEven = Float(bitPattern: UInt32(weights[2 * pair]) << 16)
-                    let wOdd = Float(bitPattern: UInt32(weights[2 * pair + 1]) << 16)
-                    for t in 0..<numX {
-                        sums[t] += base[2 * t * numPairs + pair] * wEven + base[(2 * t + 1) * numPairs + pair] * wOdd
-                    }
-                }
-                for t in 0..<numX { y[t * outFeatures + o] = sums[t] }
+                finishRow(o, sums: sums, split: base, w: w, y: y, numX: numX, inFeatures: inFeatures, outFeatures: outFeatures)
             }
         }
+    }
+
+    /// Copies up to eight x rows into `split`: row t's even elements at [2t · inFeatures/2], its odd ones right after.
+    @inline(__always)
+    private static func splitEvenOdd(_ x: UnsafePointer<Float>, numX: Int, inFeatures: Int, into split: UnsafeMutablePointer<Float>) {
+        let numPairs = inFeatures / 2
+        for t in 0..<numX {
+            let source = x + t * inFeatures
+            let even = split + 2 * t * numPairs, odd = even + numPairs
+            for k in 0..<numPairs { even[k] = source[2 * k]; odd[k] = source[2 * k + 1] }
+        }
+    }
+
+    /// Adds the pairs past the last full vector (inFeatures not a multiple of 16) and stores y[t, o].
+    @inline(__always)
+    private static func finishRow(_ o: Int, sums: SIMD8<Float>, split: UnsafeMutablePointer<Float>, w: UnsafePointer<UInt16>,
+                                  y: UnsafeMutablePointer<Float>, numX: Int, inFeatures: Int, outFeatures: Int) {
+        let numPairs = inFeatures / 2
+        var sums = sums
+        let weights = w + o * inFeatures
+        for pair in (numPairs & ~7)..<numPairs {
+            let wEven = Float(bitPattern: UInt32(weights[2 * pair]) << 16)
+            let wOdd = Float(bitPattern: UInt32(weights[2 * pair + 1]) << 16)
+            for t in 0..<numX {
+                sums[t] += split[2 * t * numPairs + pair] * wEven + split[(2 * t + 1) * numPairs + pair] * wOdd
+            }
+        }
+        for t in 0..<numX { y[t * outFeatures + o] = sums[t] }
     }
 
     /// Widens bf16 [count] to f32.
