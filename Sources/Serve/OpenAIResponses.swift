@@ -89,27 +89,10 @@ struct CompletionChoice: Encodable, Sendable {
 }
 
 /// A whole completion, or one stream chunk of it (same object name, as OpenAI does).
-struct CompletionResponse: Encodable, Sendable {
-    var id: String
-    var object = "text_completion"
-    var created: Int
-    var model: String
-    var choices: [CompletionChoice]
-    /// Encoded as null when `encodeNullUsage` (stream chunks with include_usage), left out when nil otherwise.
-    var usage: Usage?
-    var encodeNullUsage = false
+typealias CompletionResponse = ResponseEnvelope<CompletionChoice>
 
-    enum CodingKeys: String, CodingKey { case id, object, created, model, choices, usage }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
-        try container.encode(created, forKey: .created)
-        try container.encode(model, forKey: .model)
-        try container.encode(choices, forKey: .choices)
-        if usage != nil || encodeNullUsage { try container.encode(usage, forKey: .usage) }
-    }
+extension CompletionChoice: ResponseChoice {
+    static let object = "text_completion"
 }
 
 // MARK: - /v1/chat/completions
@@ -174,13 +157,10 @@ struct ChatChoice: Encodable, Sendable {
     }
 }
 
-struct ChatCompletionResponse: Encodable, Sendable {
-    var id: String
-    var object = "chat.completion"
-    var created: Int
-    var model: String
-    var choices: [ChatChoice]
-    var usage: Usage
+typealias ChatCompletionResponse = ResponseEnvelope<ChatChoice>
+
+extension ChatChoice: ResponseChoice {
+    static let object = "chat.completion"
 }
 
 /// The part of a chat message one stream chunk adds: the role in a choice's first chunk, then content.
@@ -209,12 +189,26 @@ struct ChatChunkChoice: Encodable, Sendable {
     }
 }
 
-struct ChatCompletionChunk: Encodable, Sendable {
+typealias ChatCompletionChunk = ResponseEnvelope<ChatChunkChoice>
+
+extension ChatChunkChoice: ResponseChoice {
+    static let object = "chat.completion.chunk"
+}
+
+// MARK: - Shared envelope
+
+/// A choice type names the `object` of the responses that carry it.
+protocol ResponseChoice: Encodable, Sendable {
+    static var object: String { get }
+}
+
+/// The fields every completion response and stream chunk shares.
+struct ResponseEnvelope<Choice: ResponseChoice>: Encodable, Sendable {
     var id: String
-    var object = "chat.completion.chunk"
     var created: Int
     var model: String
-    var choices: [ChatChunkChoice]
+    var choices: [Choice]
+    /// Encoded as null when `encodeNullUsage` (stream chunks with include_usage), left out when nil otherwise.
     var usage: Usage?
     var encodeNullUsage = false
 
@@ -223,7 +217,7 @@ struct ChatCompletionChunk: Encodable, Sendable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(id, forKey: .id)
-        try container.encode(object, forKey: .object)
+        try container.encode(Choice.object, forKey: .object)
         try container.encode(created, forKey: .created)
         try container.encode(model, forKey: .model)
         try container.encode(choices, forKey: .choices)
