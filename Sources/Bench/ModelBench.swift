@@ -42,7 +42,7 @@ func runModelBenchmark(_ arguments: [String]) {
 
     // Batched decode: `batch` sequences of 64 cached tokens each advance one token per forward.
     for batch in arguments.firstIndex(of: "--batches").map({ arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } }) ?? [4, 16] {
-        let context = 64, steps = 32
+        let context = 64, steps = option("--steps", 32)
         let blocksPerSequence = (context + steps) / blockSize + 1
         let batchRunner = ModelRunner(model: model, numBlocks: batch * blocksPerSequence, blockSize: blockSize)
         let tables = (0..<batch).map { Array($0 * blocksPerSequence..<($0 + 1) * blocksPerSequence) }

@@ -1,3 +1,5 @@
+import COpenBLAS
+
 /// Runs forward passes of one model over ragged batches, writing K/V into a paged cache.
 /// Owns the mutable inference state (cache + scratch), so it belongs to one thread: the engine's.
 public final class ModelRunner {
@@ -10,20 +12,20 @@ public final class ModelRunner {
     private var projected = GrowableScratch()  // o / down [numTokens, hidden]
     private var gateUp = GrowableScratch()     // gate|up  [numTokens, 2 · intermediate]
     private var activated = GrowableScratch()  // swiglu   [numTokens, intermediate]
-    private var keyGather = GrowableScratch()  // one kv head's context keys   [contextLength, headDim]
+    private var keyGather = GrowableScratch()  // prefill chunks' keys, per kv head [contextLength, headDim]
     private var valueGather = GrowableScratch()
-    private var scores = GrowableScratch()     // one head's scores [numTokens of a sequence, contextLength]
+    private var scores = GrowableScratch()     // per worker thread, see BatchAttentionPlan.scoresPerWorker
     private var selected = GrowableScratch()   // rows that get logits [numLogitRows, hidden]
     private var logitBuffer = GrowableScratch() // [numLogitRows, vocab]
-    /// Chunks up to this many tokens (decode steps) attend straight from the cache blocks;
-    /// longer ones (prefill) gather K/V and use BLAS.
-    static let maxTokensForDirectAttention = 4
     /// Rows of logits the last forward produced, in batch order of `logitIndices`.
     public private(set) var numLogitRows = 0
 
     public init(model: LlamaModel, cache: PagedKVCache) {
         self.model = model
         self.cache = cache
+        // Our kernels split work over the cores themselves and call BLAS from inside those threads: BLAS's own
+        // threads would only contend with them (its idle threads spin).
+        openblas_set_num_threads(1)
     }
 
     /// Convenience: a runner with its own cache of `numBlocks` blocks.
@@ -42,11 +44,9 @@ public final class ModelRunner {
         let qkvOut = qkv.pointer(atLeast: n * qkvDim), attnOut = attention.pointer(atLeast: n * qDim)
         let proj = projected.pointer(atLeast: n * h)
         let gu = gateUp.pointer(atLeast: n * 2 * ffn), act = activated.pointer(atLeast: n * ffn)
-        let maxContext = batch.sequences.map { $0.numCachedTokens + $0.tokens.count }.max() ?? 0
-        let maxChunk = batch.sequences.map(\.tokens.count).max() ?? 0
-        let keys = keyGather.pointer(atLeast: maxContext * hd), values = valueGather.pointer(atLeast: maxContext * hd)
-        let groupSize = c.numHeads / c.numKVHeads
-        let scoreRows = scores.pointer(atLeast: max(maxChunk, groupSize) * maxContext)
+        let attentionPlan = BatchAttentionPlan(batch: batch, numHeads: c.numHeads, numKVHeads: c.numKVHeads, headDim: hd)
+        let keys = keyGather.pointer(atLeast: attentionPlan.gatherCount), values = valueGather.pointer(atLeast: attentionPlan.gatherCount)
+        let scoreRows = scores.pointer(atLeast: attentionPlan.scoresPerWorker * Kernels.numThreads)
 
         // x = embedding[tokens]
         var row = 0
@@ -87,21 +87,7 @@ public final class ModelRunner {
                     t += 1
                 }
             }
-            t = 0
-            for sequence in batch.sequences {
-                if sequence.tokens.count <= Self.maxTokensForDirectAttention && hd % 8 == 0 {
-                    Kernels.attentionDirect(
-                        q: qkvOut + t * qkvDim, qStride: qkvDim, out: attnOut + t * qDim, outStride: qDim,
-                        n: sequence.tokens.count, numCachedTokens: sequence.numCachedTokens, blockTable: sequence.blockTable,
-                        layer: view, numHeads: c.numHeads, scores: scoreRows)
-                } else {
-                    Kernels.attention(
-                        q: qkvOut + t * qkvDim, qStride: qkvDim, out: attnOut + t * qDim, outStride: qDim,
-                        n: sequence.tokens.count, numCachedTokens: sequence.numCachedTokens, blockTable: sequence.blockTable,
-                        layer: view, numHeads: c.numHeads, keyScratch: keys, valueScratch: values, scores: scoreRows)
-                }
-                t += sequence.tokens.count
-            }
+            attentionPlan.run(layer: view, q: qkvOut, qStride: qkvDim, out: attnOut, gatheredKeys: keys, gatheredValues: values, scores: scoreRows)
             layer.output.apply(attnOut, proj, n: n)
             Kernels.add(x, proj, count: n * h)
 

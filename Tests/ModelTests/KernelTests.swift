@@ -14,9 +14,11 @@ final class KernelTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, tolerance, file: file, line: line)
     }
 
-    /// bf16 weights through the bf16 kernel (tiles of up to four rows, odd widths) and the f32 BLAS path (many rows).
+    /// bf16 weights through the panel kernel: every tile height (1...6 rows and their combinations), odd inner
+    /// sizes (the unrolled loop's tail), partial last panels, and one and two threads' worth of panels.
     func testBF16MatmulMatchesReference() {
-        for (n, inFeatures, outFeatures) in [(1, 576, 960), (3, 64, 7), (2, 70, 301), (9, 96, 40), (6, 18, 300), (13, 32, 9), (16, 48, 260), (5, 64, 3)] {
+        for (n, inFeatures, outFeatures) in [(1, 576, 960), (3, 64, 7), (2, 71, 301), (9, 96, 40), (6, 18, 300), (13, 33, 9),
+                                             (16, 48, 260), (5, 64, 3), (4, 40, 129), (40, 24, 200), (67, 17, 35)] {
             let x = random(n * inFeatures)
             let bits = random(outFeatures * inFeatures).map { UInt16($0.bitPattern >> 16) }
             let exact = bits.map { Float(bitPattern: UInt32($0) << 16) }
@@ -26,6 +28,18 @@ final class KernelTests: XCTestCase {
                 y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n) }
             }
             assertClose(y, ReferenceKernels.matmul(x, exact, n: n, inFeatures: inFeatures, outFeatures: outFeatures), tolerance: 1e-4)
+        }
+    }
+
+    /// The embedding lookup reads rows back out of the panels.
+    func testBF16RowsReadBackFromPanels() {
+        let (rows, columns) = (37, 11)
+        let bits = random(rows * columns).map { UInt16($0.bitPattern >> 16) }
+        let matrix = WeightMatrix(rows: rows, columns: columns, bf16: bits)
+        var row = [Float](repeating: .nan, count: columns)
+        for index in [0, 7, 8, 15, 16, 31, 36] {
+            row.withUnsafeMutableBufferPointer { matrix.copyRow(index, to: $0.baseAddress!) }
+            XCTAssertEqual(row, bits[index * columns..<(index + 1) * columns].map { Float(bitPattern: UInt32($0) << 16) }, "row \(index)")
         }
     }
 
@@ -49,47 +63,45 @@ final class KernelTests: XCTestCase {
         assertClose(out, expected, tolerance: 1e-5)
     }
 
-    /// Paged attention (gather + BLAS, and direct from blocks) with a scattered block table equals naive attention over contiguous K/V.
-    func testPagedAttentionMatchesReference() {
-        let numHeads = 6, numKVHeads = 2, hd = 8, blockSize = 4, numBlocks = 12
-        let numCached = 9, n = 5, context = numCached + n
-        let blockTable = [7, 2, 10, 0]  // covers 16 positions, deliberately out of order
-        let q = random(n * numHeads * hd), keys = random(context * numKVHeads * hd), values = random(context * numKVHeads * hd)
+    /// Paged attention over a ragged batch — a prefill chunk (gather + BLAS, split into row blocks), a decode
+    /// step and a short chunk (both straight from the blocks) with scattered block tables — equals naive
+    /// attention over each sequence's contiguous K/V.
+    func testBatchAttentionMatchesReference() {
+        let numHeads = 6, numKVHeads = 2, hd = 8, blockSize = 4, numBlocks = 24
         let cacheKeys = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
         let cacheValues = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
         let layer = PagedLayerView(keys: cacheKeys.pointer, values: cacheValues.pointer, blockSize: blockSize, numKVHeads: numKVHeads, headDim: hd)
-        for p in 0..<context {
-            for g in 0..<numKVHeads {
-                let dst = layer.offset(block: blockTable[p / blockSize], kvHead: g, slot: p % blockSize)
-                for d in 0..<hd {
-                    cacheKeys.pointer[dst + d] = keys[(p * numKVHeads + g) * hd + d]
-                    cacheValues.pointer[dst + d] = values[(p * numKVHeads + g) * hd + d]
+        // (numCached, n, block table): 19 + 21 rows cross row blocks of 16; tables deliberately out of order.
+        let shapes = [(19, 21, [7, 2, 10, 0, 11, 3, 12, 4, 13, 5, 14]), (9, 1, [1, 6, 8]), (2, 3, [20, 19])]
+        var batch: [SequenceChunk] = [], q: [Float] = [], expected: [Float] = []
+        for (numCached, n, blockTable) in shapes {
+            let context = numCached + n
+            let keys = random(context * numKVHeads * hd), values = random(context * numKVHeads * hd), sequenceQ = random(n * numHeads * hd)
+            for p in 0..<context {
+                for g in 0..<numKVHeads {
+                    let dst = layer.offset(block: blockTable[p / blockSize], kvHead: g, slot: p % blockSize)
+                    for d in 0..<hd {
+                        cacheKeys.pointer[dst + d] = keys[(p * numKVHeads + g) * hd + d]
+                        cacheValues.pointer[dst + d] = values[(p * numKVHeads + g) * hd + d]
+                    }
                 }
             }
+            batch.append(SequenceChunk(tokens: Array(repeating: 0, count: n), numCachedTokens: numCached, blockTable: blockTable, logitIndices: []))
+            q += sequenceQ
+            expected += ReferenceKernels.attention(q: sequenceQ, keys: keys, values: values, n: n, contextLength: context,
+                                                   numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)
         }
-        var out = [Float](repeating: .nan, count: n * numHeads * hd)
-        let k = FloatBuffer(count: context * hd), v = FloatBuffer(count: context * hd), s = FloatBuffer(count: n * context)
+        let plan = BatchAttentionPlan(batch: ForwardBatch(batch), numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)
+        let gatheredKeys = FloatBuffer(count: plan.gatherCount), gatheredValues = FloatBuffer(count: plan.gatherCount)
+        let scores = FloatBuffer(count: plan.scoresPerWorker * Kernels.numThreads)
+        var out = [Float](repeating: .nan, count: expected.count)
         q.withUnsafeBufferPointer { qp in
             out.withUnsafeMutableBufferPointer { op in
-                Kernels.attention(q: qp.baseAddress!, qStride: numHeads * hd, out: op.baseAddress!, outStride: numHeads * hd,
-                                  n: n, numCachedTokens: numCached, blockTable: blockTable, layer: layer, numHeads: numHeads,
-                                  keyScratch: k.pointer, valueScratch: v.pointer, scores: s.pointer)
+                plan.run(layer: layer, q: qp.baseAddress!, qStride: numHeads * hd, out: op.baseAddress!,
+                         gatheredKeys: gatheredKeys.pointer, gatheredValues: gatheredValues.pointer, scores: scores.pointer)
             }
         }
-        let expected = ReferenceKernels.attention(q: q, keys: keys, values: values, n: n, contextLength: context,
-                                                  numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)
         assertClose(out, expected, tolerance: 1e-5)
-
-        var direct = [Float](repeating: .nan, count: n * numHeads * hd)
-        let directScores = FloatBuffer(count: numHeads * context)
-        q.withUnsafeBufferPointer { qp in
-            direct.withUnsafeMutableBufferPointer { op in
-                Kernels.attentionDirect(q: qp.baseAddress!, qStride: numHeads * hd, out: op.baseAddress!, outStride: numHeads * hd,
-                                        n: n, numCachedTokens: numCached, blockTable: blockTable, layer: layer, numHeads: numHeads,
-                                        scores: directScores.pointer)
-            }
-        }
-        assertClose(direct, expected, tolerance: 1e-5)
     }
 }
 

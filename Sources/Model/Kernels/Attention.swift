@@ -16,44 +16,41 @@ struct PagedLayerView {
 }
 
 extension Kernels {
-    /// Causal attention for one sequence's `n` new tokens at positions numCached..<numCached+n,
-    /// whose keys/values are already in the cache. q rows are [numHeads * headDim] at `qStride`;
-    /// output rows likewise at `outStride`. Grouped-query: head h reads kv head h / (numHeads / numKVHeads).
-    ///
-    /// Per kv head the context's keys and values are gathered into contiguous matrices, so the
-    /// score and weighted-sum products are two GEMMs per query head.
-    static func attention(
-        q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
-        n: Int, numCachedTokens: Int, blockTable: [Int], layer: PagedLayerView, numHeads: Int,
-        keyScratch: UnsafeMutablePointer<Float>, valueScratch: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>
-    ) {
-        let hd = layer.headDim, bs = layer.blockSize
-        let contextLength = numCachedTokens + n
-        let groupSize = numHeads / layer.numKVHeads
-        let scale = 1 / Float(hd).squareRoot()
-        for kvHead in 0..<layer.numKVHeads {
-            // Gather [contextLength, headDim] keys and values: each (block, kvHead) is contiguous.
-            var position = 0
-            for block in blockTable where position < contextLength {
-                let count = min(bs, contextLength - position)
-                let src = layer.offset(block: block, kvHead: kvHead, slot: 0)
-                (keyScratch + position * hd).update(from: layer.keys + src, count: count * hd)
-                (valueScratch + position * hd).update(from: layer.values + src, count: count * hd)
-                position += count
-            }
-            for head in kvHead * groupSize..<(kvHead + 1) * groupSize {
-                // scores[n, context] = scale · q_head[n, hd] · Kᵀ
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(contextLength), Int32(hd),
-                            scale, q + head * hd, Int32(qStride), keyScratch, Int32(hd), 0, scores, Int32(contextLength))
-                for t in 0..<n {
-                    // Token t sits at position numCached + t and sees positions 0...numCached + t.
-                    softmaxPrefix(scores + t * contextLength, visible: numCachedTokens + t + 1, total: contextLength)
-                }
-                // out_head[n, hd] = scores[n, context] · V[context, hd]
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(contextLength),
-                            1, scores, Int32(contextLength), valueScratch, Int32(hd), 0, out + head * hd, Int32(outStride))
-            }
+    /// Copies one kv head's keys and values of positions 0..<count into contiguous [count, headDim] matrices;
+    /// each (block, kvHead) is already contiguous.
+    static func gatherKV(layer: PagedLayerView, kvHead: Int, blockTable: [Int], count: Int,
+                         keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+        let hd = layer.headDim
+        var position = 0
+        for block in blockTable where position < count {
+            let length = min(layer.blockSize, count - position)
+            let source = layer.offset(block: block, kvHead: kvHead, slot: 0)
+            (keys + position * hd).update(from: layer.keys + source, count: length * hd)
+            (values + position * hd).update(from: layer.values + source, count: length * hd)
+            position += length
         }
+    }
+
+    /// Causal attention of one query head for rows `rows` of a chunk whose row t sits at position
+    /// numCachedTokens + t, against its kv head's gathered keys/values ([≥ visible context, headDim]).
+    /// q rows (this head's slice) at `qStride`, output rows likewise at `outStride`; both point at row 0 of the chunk.
+    /// Two GEMMs: scores = scale · q · Kᵀ, then out = softmax(scores) · V.
+    static func attentionRows(
+        q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int, rows: Range<Int>,
+        numCachedTokens: Int, headDim hd: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        scores: UnsafeMutablePointer<Float>
+    ) {
+        let n = rows.count, context = numCachedTokens + rows.upperBound
+        let scale = 1 / Float(hd).squareRoot()
+        // scores[n, context] = scale · q[rows, hd] · K[context, hd]ᵀ
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(context), Int32(hd),
+                    scale, q + rows.lowerBound * qStride, Int32(qStride), keys, Int32(hd), 0, scores, Int32(context))
+        for (i, t) in rows.enumerated() {
+            softmaxPrefix(scores + i * context, visible: numCachedTokens + t + 1, total: context)
+        }
+        // out[rows, hd] = scores[n, context] · V[context, hd]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(context),
+                    1, scores, Int32(context), values, Int32(hd), 0, out + rows.lowerBound * outStride, Int32(outStride))
     }
 
     /// Softmax over row[0..<visible]; row[visible..<total] (future positions) set to 0.

@@ -1,7 +1,12 @@
+import Foundation
+
 /// The fast kernels the forward pass calls: BLAS for matrix products, plain loops the compiler
 /// vectorizes for the rest. Each has a counterpart in `ReferenceKernels` written for clarity
 /// (f64 accumulation, no tricks) that tests compare it against.
-enum Kernels {}
+enum Kernels {
+    /// Threads a kernel splits its work over: the cores the process may use (the engine thread is one of them).
+    static let numThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+}
 
 /// Straightforward implementations used only as a reference in tests.
 public enum ReferenceKernels {}

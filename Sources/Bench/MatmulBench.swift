@@ -1,0 +1,41 @@
+import Foundation
+import Model
+
+/// The model's matrix shapes through our bf16 panel kernel and through BLAS on the same values widened to
+/// f32, for several row counts. Options: --rows 1,4,16,64 --seconds S (per measurement).
+func runMatmulBenchmark(_ arguments: [String]) {
+    let rowCounts = arguments.firstIndex(of: "--rows").map { arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } }
+        ?? [1, 2, 4, 8, 16, 32, 64, 128, 512]
+    let budget = arguments.firstIndex(of: "--seconds").flatMap { Double(arguments[$0 + 1]) } ?? 0.3
+    // SmolLM2-135M: q|k|v, o, gate|up, down, LM head.
+    let shapes = [("qkv", 960, 576), ("o", 576, 576), ("gate|up", 3072, 576), ("down", 576, 1536), ("lm head", 49152, 576)]
+    var generator = SystemRandomNumberGenerator()
+    print("GFLOP/s, bf16 panels / BLAS f32 (fastest call of ~\(budget) s of repeats each)")
+    print("rows  " + shapes.map { $0.0.padding(toLength: 18, withPad: " ", startingAt: 0) }.joined())
+    let matrices = shapes.map { _, rows, columns -> (WeightMatrix, WeightMatrix) in
+        let bits = (0..<rows * columns).map { _ in UInt16.random(in: 0x3000...0x3F00, using: &generator) }
+        return (WeightMatrix(rows: rows, columns: columns, bf16: bits),
+                WeightMatrix(rows: rows, columns: columns, f32: bits.map { Float(bitPattern: UInt32($0) << 16) }))
+    }
+    for n in rowCounts {
+        var line = "\(n)".padding(toLength: 6, withPad: " ", startingAt: 0)
+        for ((_, rows, columns), pair) in zip(shapes, matrices) {
+            let x = (0..<n * columns).map { _ in Float.random(in: -1...1, using: &generator) }
+            var y = [Float](repeating: 0, count: n * rows)
+            let flop = 2.0 * Double(n * rows * columns)
+            let rates = [pair.0, pair.1].map { matrix -> Double in
+                var best = Double.infinity, spent = 0.0
+                while spent < budget {
+                    let start = DispatchTime.now()
+                    x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n) } }
+                    let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+                    best = min(best, elapsed)
+                    spent += elapsed
+                }
+                return flop / best / 1e9
+            }
+            line += String(format: "%6.1f / %-6.1f    ", rates[0], rates[1])
+        }
+        print(line)
+    }
+}

@@ -1,0 +1,112 @@
+import Dispatch
+import Synchronization
+
+/// One layer's attention over a ragged batch, cut into independent work items that both cores take from a
+/// shared counter. Short chunks (decode steps): one item per (sequence, kv head), straight from the cache
+/// blocks. Long chunks (prefill): each kv head's context is gathered once, then one item per (query head,
+/// block of `rowsPerItem` rows). Items run costliest first so the cores finish together.
+/// The items depend only on the batch's shape: built once per forward, run in every layer.
+struct BatchAttentionPlan {
+    private struct Chunk {
+        let firstRow: Int          // the chunk's first row in the batch
+        let numTokens: Int
+        let numCachedTokens: Int
+        let blockTable: [Int]
+        let gatherOffset: Int      // long chunks: where its gathered [numKVHeads][context][headDim] K (and V) start
+        var contextLength: Int { numCachedTokens + numTokens }
+    }
+
+    private enum Item {
+        case direct(chunk: Int, kvHead: Int)
+        case rows(chunk: Int, head: Int, rows: Range<Int>)
+    }
+
+    /// Chunks up to this many tokens attend straight from the cache blocks; longer ones gather K/V and use BLAS.
+    static let maxTokensForDirect = 4
+    static let rowsPerItem = 16
+
+    private let chunks: [Chunk]
+    private let items: [Item]
+    private let gathers: [(chunk: Int, kvHead: Int)]
+    private let numHeads: Int, numKVHeads: Int, headDim: Int
+    /// Floats of gathered keys (and as many of values) the plan needs.
+    let gatherCount: Int
+    /// Floats of scores one worker needs.
+    let scoresPerWorker: Int
+
+    init(batch: ForwardBatch, numHeads: Int, numKVHeads: Int, headDim: Int) {
+        self.numHeads = numHeads
+        self.numKVHeads = numKVHeads
+        self.headDim = headDim
+        let groupSize = numHeads / numKVHeads
+        var chunks: [Chunk] = [], costed: [(cost: Int, item: Item)] = [], gathers: [(chunk: Int, kvHead: Int)] = []
+        var firstRow = 0, gatherCount = 0, scoresPerWorker = 0
+        for (index, sequence) in batch.sequences.enumerated() {
+            let n = sequence.tokens.count, cached = sequence.numCachedTokens
+            let isDirect = n <= Self.maxTokensForDirect && headDim % 8 == 0
+            chunks.append(Chunk(firstRow: firstRow, numTokens: n, numCachedTokens: cached,
+                                blockTable: sequence.blockTable, gatherOffset: gatherCount))
+            if isDirect {
+                for kvHead in 0..<numKVHeads { costed.append((groupSize * n * (cached + n), .direct(chunk: index, kvHead: kvHead))) }
+                scoresPerWorker = max(scoresPerWorker, groupSize * (cached + n))
+            } else {
+                gatherCount += numKVHeads * (cached + n) * headDim
+                for kvHead in 0..<numKVHeads { gathers.append((index, kvHead)) }
+                for start in stride(from: 0, to: n, by: Self.rowsPerItem) {
+                    let rows = start..<min(n, start + Self.rowsPerItem)
+                    for head in 0..<numHeads { costed.append((rows.count * (cached + rows.upperBound), .rows(chunk: index, head: head, rows: rows))) }
+                    scoresPerWorker = max(scoresPerWorker, rows.count * (cached + rows.upperBound))
+                }
+            }
+            firstRow += n
+        }
+        self.chunks = chunks
+        self.items = costed.sorted { $0.cost > $1.cost }.map(\.item)
+        self.gathers = gathers
+        self.gatherCount = gatherCount
+        self.scoresPerWorker = scoresPerWorker
+    }
+
+    /// out[row, head] = attention of q[row, head] over its sequence's cached context, for every row of the batch.
+    /// q rows are [numHeads · headDim] at `qStride` (keys and values of these rows are already in the cache);
+    /// out rows [numHeads · headDim] packed. Scratch: `gatherCount` floats each for keys and values,
+    /// `scoresPerWorker · Kernels.numThreads` for scores.
+    func run(layer: PagedLayerView, q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>,
+             gatheredKeys: UnsafeMutablePointer<Float>, gatheredValues: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>) {
+        let hd = headDim, qDim = numHeads * hd, groupSize = numHeads / numKVHeads
+        // The workers share these pointers (valid for the whole call) but write disjoint rows, gathers and scores.
+        nonisolated(unsafe) let layer = layer, q = q, out = out, gatheredKeys = gatheredKeys, gatheredValues = gatheredValues, scores = scores
+        @Sendable func gathered(_ chunk: Chunk, _ kvHead: Int) -> (keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+            let offset = chunk.gatherOffset + kvHead * chunk.contextLength * hd
+            return (gatheredKeys + offset, gatheredValues + offset)
+        }
+        DispatchQueue.concurrentPerform(iterations: gathers.count) { g in
+            let (chunkIndex, kvHead) = gathers[g], chunk = chunks[chunkIndex]
+            let (keys, values) = gathered(chunk, kvHead)
+            Kernels.gatherKV(layer: layer, kvHead: kvHead, blockTable: chunk.blockTable, count: chunk.contextLength, keys: keys, values: values)
+        }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: Kernels.numThreads) { worker in
+            let scores = scores + worker * scoresPerWorker
+            while true {
+                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard index < items.count else { return }
+                switch items[index] {
+                case .direct(let chunkIndex, let kvHead):
+                    let chunk = chunks[chunkIndex]
+                    Kernels.attentionDirect(
+                        q: q + chunk.firstRow * qStride, qStride: qStride, out: out + chunk.firstRow * qDim, outStride: qDim,
+                        n: chunk.numTokens, numCachedTokens: chunk.numCachedTokens, blockTable: chunk.blockTable,
+                        layer: layer, kvHead: kvHead, groupSize: groupSize, scores: scores)
+                case .rows(let chunkIndex, let head, let rows):
+                    let chunk = chunks[chunkIndex]
+                    let (keys, values) = gathered(chunk, head / groupSize)
+                    Kernels.attentionRows(
+                        q: q + chunk.firstRow * qStride + head * hd, qStride: qStride,
+                        out: out + chunk.firstRow * qDim + head * hd, outStride: qDim, rows: rows,
+                        numCachedTokens: chunk.numCachedTokens, headDim: hd, keys: keys, values: values, scores: scores)
+                }
+            }
+        }
+    }
+}
