@@ -141,6 +141,22 @@ def check_drop(args):
     return ok
 
 
+def wait_until_healthy(url, seconds=600):
+    """The server may still be loading (or fetching) its model: poll /health instead of failing every check."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            c = connection(url, timeout=5)
+            c.request("GET", "/health")
+            if c.getresponse().status == 200:
+                return True
+        except OSError:
+            pass
+        time.sleep(1)
+    print(f"no healthy server at {url} after {seconds} s")
+    return False
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8080")
@@ -148,6 +164,8 @@ def main():
     parser.add_argument("--only", default="invariance,stall,drop")
     parser.add_argument("--long-prompt-words", type=int, default=1280, help="stall check: ~2000 tokens with SmolLM2's tokenizer")
     args = parser.parse_args()
+    if not wait_until_healthy(args.url):
+        return 1
     checks = {"invariance": check_invariance, "stall": check_stall, "drop": check_drop}
     results = [checks[name](args) for name in args.only.split(",")]
     return 0 if all(results) else 1

@@ -17,6 +17,19 @@ func runMatmulBenchmark(_ arguments: [String]) {
         return (WeightMatrix(rows: rows, columns: columns, bf16: bits),
                 WeightMatrix(rows: rows, columns: columns, f32: bits.map { Float(bitPattern: UInt32($0) << 16) }))
     }
+    if arguments.contains("--cold") {
+        // 30 layers' worth of distinct gate|up matrices, cycled: weights come from DRAM as in the model.
+        let layers = (0..<30).map { _ in WeightMatrix(rows: 3072, columns: 576, bf16: (0..<3072 * 576).map { _ in UInt16.random(in: 0x3000...0x3F00, using: &generator) }) }
+        for n in rowCounts {
+            let x = (0..<n * 576).map { _ in Float.random(in: -1...1, using: &generator) }
+            var y = [Float](repeating: 0, count: n * 3072)
+            let start = DispatchTime.now()
+            for _ in 0..<5 { for m in layers { x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { m.apply(xp.baseAddress!, $0.baseAddress!, n: n) } } } }
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+            print(String(format: "cold gate|up n=%d: %.1f GFLOP/s", n, 150 * 2.0 * Double(n * 3072 * 576) / elapsed / 1e9))
+        }
+        return
+    }
     for n in rowCounts {
         var line = "\(n)".padding(toLength: 6, withPad: " ", startingAt: 0)
         for ((_, rows, columns), pair) in zip(shapes, matrices) {

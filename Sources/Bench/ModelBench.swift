@@ -63,3 +63,58 @@ func runModelBenchmark(_ arguments: [String]) {
 private func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
+
+/// A long prompt prefilled in chunks while other sequences decode, as the engine schedules it: the step time of
+/// decode-only steps against mixed steps at growing context — what bounds inter-token latency while a long
+/// prompt loads. Options: --decodes N (15), --chunk N (tokens per step, decodes included; 64), --prompt-tokens N (2048).
+func runMixedBenchmark(_ arguments: [String]) {
+    func option(_ name: String, _ fallback: Int) -> Int {
+        arguments.firstIndex(of: name).flatMap { Int(arguments[$0 + 1]) } ?? fallback
+    }
+    let directory = arguments.firstIndex(of: "--model").map { arguments[$0 + 1] } ?? "weights/smol-135m"
+    let numDecodes = option("--decodes", 15), budget = option("--chunk", 64), promptTokens = option("--prompt-tokens", 2048)
+    let model: LlamaModel
+    do { model = try LlamaModel(directory: URL(fileURLWithPath: directory)) } catch {
+        print("bench: cannot load \(directory): \(error)")
+        exit(1)
+    }
+    let blockSize = 16, decodeContext = 64
+    let decodeBlocks = (decodeContext + 1024) / blockSize + 1, promptBlocks = promptTokens / blockSize + 1
+    let runner = ModelRunner(model: model, numBlocks: numDecodes * decodeBlocks + promptBlocks, blockSize: blockSize)
+    let tables = (0..<numDecodes).map { Array($0 * decodeBlocks..<($0 + 1) * decodeBlocks) }
+    let promptTable = Array(numDecodes * decodeBlocks..<numDecodes * decodeBlocks + promptBlocks)
+    var generator = SystemRandomNumberGenerator()
+    let prompt = (0..<promptTokens).map { _ in Int.random(in: 100..<model.config.vocabSize, using: &generator) }
+    try! runner.forward(ForwardBatch(tables.map {
+        SequenceChunk(tokens: Array(prompt[0..<decodeContext]), numCachedTokens: 0, blockTable: $0, logitIndices: [decodeContext - 1])
+    }))
+    var step = 0
+    func decodeChunks() -> [SequenceChunk] {
+        tables.map { SequenceChunk(tokens: [7], numCachedTokens: decodeContext + step, blockTable: $0, logitIndices: [0]) }
+    }
+    func timedStep(_ chunks: [SequenceChunk]) -> Double {
+        let start = DispatchTime.now()
+        try! runner.forward(ForwardBatch(chunks))
+        step += 1
+        return seconds(since: start)
+    }
+    let decodeTimes = (0..<8).map { _ in timedStep(decodeChunks()) }.sorted()
+    print(String(format: "%d decodes alone: %.1f ms/step (median of 8)", numDecodes, decodeTimes[4] * 1000))
+    let chunk = max(1, budget - numDecodes)
+    var position = 0, mixedTimes: [Double] = []
+    while position < promptTokens {
+        let count = min(chunk, promptTokens - position)
+        let prefill = SequenceChunk(tokens: Array(prompt[position..<position + count]), numCachedTokens: position,
+                                    blockTable: promptTable, logitIndices: position + count == promptTokens ? [count - 1] : [])
+        mixedTimes.append(timedStep(decodeChunks() + [prefill]))
+        position += count
+    }
+    let shown = Set(stride(from: 0, to: mixedTimes.count, by: max(1, mixedTimes.count / 6)).map { $0 } + [mixedTimes.count - 1])
+    for (index, time) in mixedTimes.enumerated() where shown.contains(index) {
+        print(String(format: "  + prefill chunk of %d at context %d: %.1f ms/step", chunk, index * chunk, time * 1000))
+    }
+    let sorted = mixedTimes.sorted()
+    print(String(format: "mixed steps: median %.1f ms, max %.1f ms (%.2f× / %.2f× the decode-only step); prompt loaded in %.2f s",
+                 sorted[sorted.count / 2] * 1000, sorted.last! * 1000, sorted[sorted.count / 2] / decodeTimes[4],
+                 sorted.last! / decodeTimes[4], mixedTimes.reduce(0, +)))
+}

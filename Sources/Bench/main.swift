@@ -4,12 +4,14 @@ import Foundation
 //   swift run -c release bench tokenizer [FILE]
 //   swift run -c release bench model
 //   swift run -c release bench matmul
+//   swift run -c release bench mixed
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "tokenizer": runTokenizerBenchmark(Array(arguments.dropFirst()))
 case "model": runModelBenchmark(Array(arguments.dropFirst()))
+case "mixed": runMixedBenchmark(Array(arguments.dropFirst()))
 case "matmul": runMatmulBenchmark(Array(arguments.dropFirst()))
 default:
-    FileHandle.standardError.write(Data("usage: bench tokenizer [FILE] | bench model [--prompt-tokens N] [--decode-tokens N] | bench matmul [--rows 1,16,64]\n".utf8))
+    FileHandle.standardError.write(Data("usage: bench tokenizer [FILE] | bench model [--prompt-tokens N] [--decode-tokens N] | bench matmul [--rows 1,16,64] | bench mixed [--decodes 15] [--chunk 64]\n".utf8))
     exit(2)
 }

@@ -59,8 +59,8 @@ public final class ModelRunner {
 
         for (layerIndex, layer) in w.layers.enumerated() {
             let view = PagedLayerView(
-                keys: cache.keys.pointer + cache.offset(layer: layerIndex, block: 0, kvHead: 0, slot: 0),
-                values: cache.values.pointer + cache.offset(layer: layerIndex, block: 0, kvHead: 0, slot: 0),
+                keys: cache.keys.pointer + cache.layerOffset(layerIndex),
+                values: cache.values.pointer + cache.layerOffset(layerIndex),
                 blockSize: cache.blockSize, numKVHeads: c.numKVHeads, headDim: hd)
 
             // Attention block: x += o(attention(rope(q), rope(k), v)) of rmsnorm(x)
@@ -80,9 +80,8 @@ public final class ModelRunner {
                     }
                     let block = sequence.blockTable[position / cache.blockSize], slot = position % cache.blockSize
                     for kvHead in 0..<c.numKVHeads {
-                        let dst = view.offset(block: block, kvHead: kvHead, slot: slot)
-                        (view.keys + dst).update(from: row + qDim + kvHead * hd, count: hd)
-                        (view.values + dst).update(from: row + qDim + kvDim + kvHead * hd, count: hd)
+                        view.store(key: row + qDim + kvHead * hd, value: row + qDim + kvDim + kvHead * hd,
+                                   block: block, kvHead: kvHead, slot: slot)
                     }
                     t += 1
                 }

@@ -7,7 +7,7 @@ public final class PagedKVCache {
     let numLayers: Int
     let numKVHeads: Int
     let headDim: Int
-    // [layer][block][kvHead][slot][headDim]: one (block, kvHead) is a contiguous [blockSize, headDim] matrix.
+    // [layer][block][kvHead][one tile]: keys [headDim][blockSize], values [blockSize][headDim] (see PagedLayerView).
     let keys: FloatBuffer
     let values: FloatBuffer
 
@@ -27,9 +27,9 @@ public final class PagedKVCache {
         2 * config.numLayers * config.numKVHeads * config.headDim * MemoryLayout<Float>.size
     }
 
-    /// Offset of (layer, block, kvHead, slot) in `keys` / `values`.
+    /// Where layer `layer`'s part of `keys` / `values` starts.
     @inline(__always)
-    func offset(layer: Int, block: Int, kvHead: Int, slot: Int) -> Int {
-        (((layer * numBlocks + block) * numKVHeads + kvHead) * blockSize + slot) * headDim
+    func layerOffset(_ layer: Int) -> Int {
+        layer * numBlocks * numKVHeads * blockSize * headDim
     }
 }

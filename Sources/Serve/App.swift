@@ -26,12 +26,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Most sequences running at once (default: the config's scheduler.max_num_seqs, else 32).")
     var maxNumSeqs: Int?
 
+    @Option(help: "Tokens per engine step, decodes plus prefill chunks: smaller keeps streams smooth while long prompts load, larger loads them sooner (default: the config's scheduler.max_num_batched_tokens).")
+    var maxNumBatchedTokens: Int?
+
     func validate() throws {
         if let kvCacheMemoryMib, kvCacheMemoryMib < 1 {
             throw ValidationError("--kv-cache-memory must be at least 1 MiB (got \(kvCacheMemoryMib)).")
         }
         if let maxNumSeqs, maxNumSeqs < 1 {
             throw ValidationError("--max-num-seqs must be at least 1 (got \(maxNumSeqs)).")
+        }
+        if let maxNumBatchedTokens, maxNumBatchedTokens < 1 {
+            throw ValidationError("--max-num-batched-tokens must be at least 1 (got \(maxNumBatchedTokens)).")
         }
     }
 
@@ -49,7 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         logger.info("loading model '\(resolved.name)' from \(resolved.directory.path)")
         let engineConfig = EngineConfig(
-            settings: serverConfig.scheduler, maxNumSeqs: maxNumSeqs, kvCacheMemoryMib: kvCacheMemoryMib)
+            settings: serverConfig.scheduler, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
+            kvCacheMemoryMib: kvCacheMemoryMib)
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()
         let (served, engine) = try ServedModel.load(

@@ -29,10 +29,11 @@ extension ServedModel {
 
 extension EngineConfig {
     /// Defaults, overridden by config.json's `scheduler` section, overridden by the command line.
-    init(settings: ServerConfig.SchedulerSettings?, maxNumSeqs: Int? = nil, kvCacheMemoryMib: Int? = nil) {
+    init(settings: ServerConfig.SchedulerSettings?, maxNumSeqs: Int? = nil, maxNumBatchedTokens: Int? = nil,
+         kvCacheMemoryMib: Int? = nil) {
         self.init()
         if let value = maxNumSeqs ?? settings?.maxNumSeqs { self.maxNumSeqs = value }
-        if let value = settings?.maxNumBatchedTokens { maxNumBatchedTokens = value }
+        if let value = maxNumBatchedTokens ?? settings?.maxNumBatchedTokens { self.maxNumBatchedTokens = value }
         if let value = settings?.blockSize { blockSize = value }
         if let value = kvCacheMemoryMib ?? settings?.kvCacheMemoryMib { kvCacheMemoryBytes = value << 20 }
     }

@@ -67,22 +67,24 @@ final class KernelTests: XCTestCase {
     /// step and a short chunk (both straight from the blocks) with scattered block tables — equals naive
     /// attention over each sequence's contiguous K/V.
     func testBatchAttentionMatchesReference() {
-        let numHeads = 6, numKVHeads = 2, hd = 8, blockSize = 4, numBlocks = 24
+        let numHeads = 6, numKVHeads = 2, hd = 16, blockSize = 12, numBlocks = 24
         let cacheKeys = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
         let cacheValues = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
         let layer = PagedLayerView(keys: cacheKeys.pointer, values: cacheValues.pointer, blockSize: blockSize, numKVHeads: numKVHeads, headDim: hd)
-        // (numCached, n, block table): 19 + 21 rows cross row blocks of 16; tables deliberately out of order.
-        let shapes = [(19, 21, [7, 2, 10, 0, 11, 3, 12, 4, 13, 5, 14]), (9, 1, [1, 6, 8]), (2, 3, [20, 19])]
+        // (numCached, n, block table): 19 + 21 rows cross row blocks of 16; the decode steps' contexts end in
+        // partial blocks and blocks of 12 slots are one vector of 8 plus a scalar tail; tables deliberately out of order.
+        let shapes = [(19, 21, [7, 2, 10, 0]), (26, 1, [1, 6, 8]), (2, 3, [20, 19]), (40, 4, [3, 11, 5, 9])]
         var batch: [SequenceChunk] = [], q: [Float] = [], expected: [Float] = []
         for (numCached, n, blockTable) in shapes {
             let context = numCached + n
             let keys = random(context * numKVHeads * hd), values = random(context * numKVHeads * hd), sequenceQ = random(n * numHeads * hd)
             for p in 0..<context {
                 for g in 0..<numKVHeads {
-                    let dst = layer.offset(block: blockTable[p / blockSize], kvHead: g, slot: p % blockSize)
-                    for d in 0..<hd {
-                        cacheKeys.pointer[dst + d] = keys[(p * numKVHeads + g) * hd + d]
-                        cacheValues.pointer[dst + d] = values[(p * numKVHeads + g) * hd + d]
+                    keys.withUnsafeBufferPointer { k in
+                        values.withUnsafeBufferPointer { v in
+                            layer.store(key: k.baseAddress! + (p * numKVHeads + g) * hd, value: v.baseAddress! + (p * numKVHeads + g) * hd,
+                                        block: blockTable[p / blockSize], kvHead: g, slot: p % blockSize)
+                        }
                     }
                 }
             }

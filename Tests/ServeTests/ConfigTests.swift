@@ -25,8 +25,9 @@ import Testing
         #expect(fromConfig.maxNumBatchedTokens == 128)
         #expect(fromConfig.blockSize == 32)
         #expect(fromConfig.kvCacheMemoryBytes == 64 << 20)
-        let fromFlags = EngineConfig(settings: settings, maxNumSeqs: 4, kvCacheMemoryMib: 16)
+        let fromFlags = EngineConfig(settings: settings, maxNumSeqs: 4, maxNumBatchedTokens: 24, kvCacheMemoryMib: 16)
         #expect(fromFlags.maxNumSeqs == 4)
+        #expect(fromFlags.maxNumBatchedTokens == 24)
         #expect(fromFlags.kvCacheMemoryBytes == 16 << 20)
         #expect(EngineConfig(settings: nil) == EngineConfig())
     }

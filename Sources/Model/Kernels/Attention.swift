@@ -1,50 +1,36 @@
 import COpenBLAS
 import Foundation
 
-/// Where one layer's keys and values live and how the paged cache is laid out.
-struct PagedLayerView {
-    let keys: UnsafeMutablePointer<Float>    // this layer's [block][kvHead][slot][headDim]
-    let values: UnsafeMutablePointer<Float>
-    let blockSize: Int
-    let numKVHeads: Int
-    let headDim: Int
-
-    @inline(__always)
-    func offset(block: Int, kvHead: Int, slot: Int) -> Int {
-        ((block * numKVHeads + kvHead) * blockSize + slot) * headDim
-    }
-}
-
 extension Kernels {
-    /// Copies one kv head's keys and values of positions 0..<count into contiguous [count, headDim] matrices;
-    /// each (block, kvHead) is already contiguous.
+    /// Copies one kv head's keys of positions 0..<count into a contiguous transposed matrix [headDim, count]
+    /// and its values into [count, headDim].
     static func gatherKV(layer: PagedLayerView, kvHead: Int, blockTable: [Int], count: Int,
-                         keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
-        let hd = layer.headDim
+                         keysT: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+        let hd = layer.headDim, bs = layer.blockSize
         var position = 0
         for block in blockTable where position < count {
-            let length = min(layer.blockSize, count - position)
-            let source = layer.offset(block: block, kvHead: kvHead, slot: 0)
-            (keys + position * hd).update(from: layer.keys + source, count: length * hd)
-            (values + position * hd).update(from: layer.values + source, count: length * hd)
+            let length = min(bs, count - position)
+            let tile = layer.tileOffset(block: block, kvHead: kvHead)
+            for d in 0..<hd { (keysT + d * count + position).update(from: layer.keys + tile + d * bs, count: length) }
+            (values + position * hd).update(from: layer.values + tile, count: length * hd)
             position += length
         }
     }
 
     /// Causal attention of one query head for rows `rows` of a chunk whose row t sits at position
-    /// numCachedTokens + t, against its kv head's gathered keys/values ([≥ visible context, headDim]).
-    /// q rows (this head's slice) at `qStride`, output rows likewise at `outStride`; both point at row 0 of the chunk.
-    /// Two GEMMs: scores = scale · q · Kᵀ, then out = softmax(scores) · V.
+    /// numCachedTokens + t, against its kv head's gathered keys (transposed: [headDim, keyStride]) and values
+    /// ([≥ visible context, headDim]). q rows (this head's slice) at `qStride`, output rows likewise at
+    /// `outStride`; both point at row 0 of the chunk. Two GEMMs: scores = scale · q · Kᵀ, then out = softmax(scores) · V.
     static func attentionRows(
         q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int, rows: Range<Int>,
-        numCachedTokens: Int, headDim hd: Int, keys: UnsafePointer<Float>, values: UnsafePointer<Float>,
+        numCachedTokens: Int, headDim hd: Int, keysT: UnsafePointer<Float>, keyStride: Int, values: UnsafePointer<Float>,
         scores: UnsafeMutablePointer<Float>
     ) {
         let n = rows.count, context = numCachedTokens + rows.upperBound
         let scale = 1 / Float(hd).squareRoot()
-        // scores[n, context] = scale · q[rows, hd] · K[context, hd]ᵀ
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(context), Int32(hd),
-                    scale, q + rows.lowerBound * qStride, Int32(qStride), keys, Int32(hd), 0, scores, Int32(context))
+        // scores[n, context] = scale · q[rows, hd] · Kᵀ[hd, context]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(context), Int32(hd),
+                    scale, q + rows.lowerBound * qStride, Int32(qStride), keysT, Int32(keyStride), 0, scores, Int32(context))
         for (i, t) in rows.enumerated() {
             softmaxPrefix(scores + i * context, visible: numCachedTokens + t + 1, total: context)
         }

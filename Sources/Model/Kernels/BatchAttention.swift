@@ -12,7 +12,7 @@ struct BatchAttentionPlan {
         let numTokens: Int
         let numCachedTokens: Int
         let blockTable: [Int]
-        let gatherOffset: Int      // long chunks: where its gathered [numKVHeads][context][headDim] K (and V) start
+        let gatherOffset: Int      // long chunks: where its gathered K (and V) start, per kv head [headDim · context]
         var contextLength: Int { numCachedTokens + numTokens }
     }
 
@@ -48,7 +48,7 @@ struct BatchAttentionPlan {
                                 blockTable: sequence.blockTable, gatherOffset: gatherCount))
             if isDirect {
                 for kvHead in 0..<numKVHeads { costed.append((groupSize * n * (cached + n), .direct(chunk: index, kvHead: kvHead))) }
-                scoresPerWorker = max(scoresPerWorker, groupSize * (cached + n))
+                scoresPerWorker = max(scoresPerWorker, groupSize * n * (cached + n))
             } else {
                 gatherCount += numKVHeads * (cached + n) * headDim
                 for kvHead in 0..<numKVHeads { gathers.append((index, kvHead)) }
@@ -83,7 +83,7 @@ struct BatchAttentionPlan {
         DispatchQueue.concurrentPerform(iterations: gathers.count) { g in
             let (chunkIndex, kvHead) = gathers[g], chunk = chunks[chunkIndex]
             let (keys, values) = gathered(chunk, kvHead)
-            Kernels.gatherKV(layer: layer, kvHead: kvHead, blockTable: chunk.blockTable, count: chunk.contextLength, keys: keys, values: values)
+            Kernels.gatherKV(layer: layer, kvHead: kvHead, blockTable: chunk.blockTable, count: chunk.contextLength, keysT: keys, values: values)
         }
         let next = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: Kernels.numThreads) { worker in
@@ -104,7 +104,8 @@ struct BatchAttentionPlan {
                     Kernels.attentionRows(
                         q: q + chunk.firstRow * qStride + head * hd, qStride: qStride,
                         out: out + chunk.firstRow * qDim + head * hd, outStride: qDim, rows: rows,
-                        numCachedTokens: chunk.numCachedTokens, headDim: hd, keys: keys, values: values, scores: scores)
+                        numCachedTokens: chunk.numCachedTokens, headDim: hd, keysT: keys, keyStride: chunk.contextLength,
+                        values: values, scores: scores)
                 }
             }
         }

@@ -10,3 +10,13 @@ enum Kernels {
 
 /// Straightforward implementations used only as a reference in tests.
 public enum ReferenceKernels {}
+
+/// A row count as a type, so that a tile kernel generic over it gets one specialized loop per count
+/// (the `count >` tests in its body fold away).
+protocol TileRowCount { static var count: Int { get } }
+enum OneRow: TileRowCount { static var count: Int { 1 } }
+enum TwoRows: TileRowCount { static var count: Int { 2 } }
+enum ThreeRows: TileRowCount { static var count: Int { 3 } }
+enum FourRows: TileRowCount { static var count: Int { 4 } }
+enum FiveRows: TileRowCount { static var count: Int { 5 } }
+enum SixRows: TileRowCount { static var count: Int { 6 } }

@@ -133,12 +133,3 @@ extension Kernels {
         if rowCount > 5 { store(a5, 5) }
     }
 }
-
-/// The number of x rows in a `panelTile`, as a type so that each count gets its own specialized loop.
-private protocol TileRowCount { static var count: Int { get } }
-private enum OneRow: TileRowCount { static var count: Int { 1 } }
-private enum TwoRows: TileRowCount { static var count: Int { 2 } }
-private enum ThreeRows: TileRowCount { static var count: Int { 3 } }
-private enum FourRows: TileRowCount { static var count: Int { 4 } }
-private enum FiveRows: TileRowCount { static var count: Int { 5 } }
-private enum SixRows: TileRowCount { static var count: Int { 6 } }
