@@ -3,7 +3,8 @@ extension Scheduler {
     /// 1. one decode token for every decoding sequence, oldest first. When its next position needs a block
     ///    and none is free, the newest running sequence not yet scheduled this step is preempted (possibly
     ///    this one itself), until the block fits;
-    /// 2. the next chunk of every sequence mid-prefill, oldest first, as large as the remaining budget allows;
+    /// 2. the next chunk of every sequence mid-prefill, oldest first, as large as the remaining budget allows
+    ///    (a long prefill beside decodes: at most `longPrefillChunkTokens`);
     /// 3. admissions from the waiting queue (see `WaitingQueue.next`), each allocated blocks for its whole
     ///    prompt and scheduled for its first chunk. No admissions in a step that preempted: the pool is short.
     /// An admission whose blocks are not free stops admission for this step (no skipping ahead, so long
@@ -38,9 +39,10 @@ extension Scheduler {
         }
 
         // 2. Ongoing chunked prefills; their blocks were allocated at admission.
+        let numDecodes = chunks.count
         for id in running where budget > 0 && !scheduled.contains(id) {
             guard let sequence = sequences[id], sequence.isPrefilling else { continue }
-            let chunk = nextChunk(id, maxTokens: budget)
+            let chunk = nextChunk(id, maxTokens: prefillChunkLimit(id, budget: budget, numDecodes: numDecodes))
             chunks.append(chunk)
             scheduled.insert(id)
             budget -= chunk.tokens.count
@@ -54,7 +56,7 @@ extension Scheduler {
         {
             waiting.remove(entry.id)
             admit(entry.id, blockTable: table)
-            let chunk = nextChunk(entry.id, maxTokens: budget)
+            let chunk = nextChunk(entry.id, maxTokens: prefillChunkLimit(entry.id, budget: budget, numDecodes: numDecodes))
             chunks.append(chunk)
             scheduled.insert(entry.id)
             budget -= chunk.tokens.count
@@ -63,6 +65,13 @@ extension Scheduler {
         let plan = StepPlan(chunks: chunks, preempted: preempted)
         lastStepPaddingRatio = plan.paddingRatio
         return plan
+    }
+
+    /// Tokens the running prefill `id` may take this step: the remaining budget, capped for a long prefill while
+    /// `numDecodes` sequences decode (a step's time grows with its tokens; theirs is the next inter-token gap).
+    private func prefillChunkLimit(_ id: SequenceID, budget: Int, numDecodes: Int) -> Int {
+        let isLong = sequences[id]!.numPrefillTokens > config.longPrefillTokenThreshold
+        return isLong && numDecodes > 0 ? min(budget, config.longPrefillChunkTokens) : budget
     }
 
     /// The next at most `maxTokens` uncached tokens of running sequence `id`.

@@ -5,6 +5,11 @@ public struct SchedulerConfig: Sendable, Equatable {
     public var maxNumSeqs: Int
     /// Tokens per step: one per decode plus the prefill chunks.
     public var maxNumBatchedTokens: Int
+    /// A prefill of more tokens than this is long (vLLM's `long_prefill_token_threshold`)...
+    public var longPrefillTokenThreshold: Int
+    /// ...and, while other sequences decode, advances at most this many tokens per step, so that their
+    /// inter-token latency stays near a decode step's however long the prompt. Alone, it takes the whole budget.
+    public var longPrefillChunkTokens: Int
     /// KV block size in tokens.
     public var blockSize: Int
     /// KV blocks in the pool.
@@ -24,6 +29,8 @@ public struct SchedulerConfig: Sendable, Equatable {
     public init(
         maxNumSeqs: Int = 16,
         maxNumBatchedTokens: Int = 2048,
+        longPrefillTokenThreshold: Int = 256,
+        longPrefillChunkTokens: Int = 16,
         blockSize: Int = 16,
         numBlocks: Int = 1024,
         bucketEdges: [Int] = SchedulerConfig.defaultBucketEdges,
@@ -32,6 +39,8 @@ public struct SchedulerConfig: Sendable, Equatable {
     ) {
         self.maxNumSeqs = max(1, maxNumSeqs)
         self.maxNumBatchedTokens = max(1, maxNumBatchedTokens)
+        self.longPrefillTokenThreshold = max(1, longPrefillTokenThreshold)
+        self.longPrefillChunkTokens = max(1, longPrefillChunkTokens)
         self.blockSize = max(1, blockSize)
         self.numBlocks = max(1, numBlocks)
         self.bucketEdges = Array(Set(bucketEdges.filter { $0 > 0 })).sorted()

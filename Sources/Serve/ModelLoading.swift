@@ -34,6 +34,8 @@ extension EngineConfig {
         self.init()
         if let value = maxNumSeqs ?? settings?.maxNumSeqs { self.maxNumSeqs = value }
         if let value = maxNumBatchedTokens ?? settings?.maxNumBatchedTokens { self.maxNumBatchedTokens = value }
+        if let value = settings?.longPrefillTokenThreshold { longPrefillTokenThreshold = value }
+        if let value = settings?.longPrefillChunkTokens { longPrefillChunkTokens = value }
         if let value = settings?.blockSize { blockSize = value }
         if let value = kvCacheMemoryMib ?? settings?.kvCacheMemoryMib { kvCacheMemoryBytes = value << 20 }
     }

@@ -24,12 +24,16 @@ struct ServerConfig: Codable, Sendable, Equatable {
     struct SchedulerSettings: Codable, Sendable, Equatable {
         var maxNumSeqs: Int?
         var maxNumBatchedTokens: Int?
+        var longPrefillTokenThreshold: Int?
+        var longPrefillChunkTokens: Int?
         var blockSize: Int?
         var kvCacheMemoryMib: Int?
 
         enum CodingKeys: String, CodingKey {
             case maxNumSeqs = "max_num_seqs"
             case maxNumBatchedTokens = "max_num_batched_tokens"
+            case longPrefillTokenThreshold = "long_prefill_token_threshold"
+            case longPrefillChunkTokens = "long_prefill_chunk_tokens"
             case blockSize = "block_size"
             case kvCacheMemoryMib = "kv_cache_memory_mib"
         }

@@ -30,6 +30,32 @@ final class AdmissionTests: XCTestCase {
         XCTAssertEqual(harness.outputs.values.map(\.count), [3, 3, 3, 3])
     }
 
+    /// A long prompt beside running decodes advances `longPrefillChunkTokens` per step (their inter-token gaps
+    /// stay short); a short prompt takes what the budget leaves; a long prompt alone takes the whole budget.
+    func testLongPrefillIsChunkedSmallBesideDecodesOnly() {
+        let config = SchedulerConfig(maxNumBatchedTokens: 64, longPrefillTokenThreshold: 20, longPrefillChunkTokens: 4, numBlocks: 64)
+        var harness = Harness(config)
+        harness.add(1, prompt: Harness.prompt(30, seed: 1), maxNewTokens: 3)
+        XCTAssertEqual(harness.step().plan.chunks.map(\.tokens.count), [30], "alone: the whole budget")
+
+        harness.add(2, prompt: Harness.prompt(50, seed: 2), maxNewTokens: 2)
+        harness.add(3, prompt: Harness.prompt(12, seed: 3), maxNewTokens: 2)
+        let second = harness.step().plan
+        XCTAssertEqual(second.chunks.map(\.id), [1, 2], "3 waits in another length bucket")
+        XCTAssertEqual(second.chunks.map(\.tokens.count), [1, 4], "long prompt capped beside a decode")
+        let third = harness.step().plan
+        XCTAssertEqual(third.chunks.map(\.id), [1, 2, 3])
+        XCTAssertEqual(third.chunks.map(\.tokens.count), [1, 4, 12], "short prompt whole")
+
+        harness.runUntilIdle()
+        let longChunks = harness.plans.compactMap { plan in plan.chunks.first { $0.id == 2 && $0.isPrefill }.map { ($0.tokens.count, plan.chunks.count) } }
+        XCTAssertEqual(longChunks.reduce(0) { $0 + $1.0 }, 50)
+        XCTAssertTrue(longChunks.allSatisfy { $0.0 <= 4 || $0.1 == 1 }, "more than 4 tokens only in a step of its own: \(longChunks)")
+        XCTAssertTrue(longChunks.contains { $0.0 > 4 }, "once 1 and 3 finish, the rest goes in one step")
+        harness.assertOutputsMatchReference()
+        XCTAssertEqual(harness.scheduler.stats.numFreeBlocks, 64)
+    }
+
     func testTokenBudgetSplitsPromptsAcrossSteps() {
         var harness = Harness(SchedulerConfig(maxNumSeqs: 8, maxNumBatchedTokens: 10, numBlocks: 64))
         for id in 1...5 { harness.add(id, prompt: Harness.prompt(4, seed: id), maxNewTokens: 2) }

@@ -2,9 +2,10 @@ import XCTest
 import Scheduler
 
 final class ChunkedPrefillTests: XCTestCase {
-    /// A 5000-token prompt under a 2048-token budget loads over 3 steps while two streams keep decoding.
+    /// A 5000-token prompt under a 2048-token budget loads over 3 steps while two streams keep decoding
+    /// (no long-prefill cap here: see AdmissionTests for that).
     func testLongPromptPrefillsInChunksWhileDecodesContinue() {
-        var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, blockSize: 16, numBlocks: 1024))
+        var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, longPrefillTokenThreshold: 10_000, blockSize: 16, numBlocks: 1024))
         harness.add(1, prompt: Harness.prompt(8, seed: 1), maxNewTokens: 50)
         harness.add(2, prompt: Harness.prompt(8, seed: 2), maxNewTokens: 50)
         harness.step()

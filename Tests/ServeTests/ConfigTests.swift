@@ -1,4 +1,5 @@
 import Foundation
+import Model
 import Testing
 
 @testable import Serve
@@ -19,10 +20,14 @@ import Testing
 
     @Test func engineConfigLayersDefaultsConfigAndFlags() throws {
         let settings = ServerConfig.SchedulerSettings(
-            maxNumSeqs: 8, maxNumBatchedTokens: 128, blockSize: 32, kvCacheMemoryMib: 64)
+            maxNumSeqs: 8, maxNumBatchedTokens: 128, longPrefillTokenThreshold: 300, longPrefillChunkTokens: 8,
+            blockSize: 32, kvCacheMemoryMib: 64)
         let fromConfig = EngineConfig(settings: settings)
         #expect(fromConfig.maxNumSeqs == 8)
         #expect(fromConfig.maxNumBatchedTokens == 128)
+        let model = LlamaConfig(vocabSize: 10, hiddenSize: 8, intermediateSize: 16, numLayers: 1, numHeads: 2, numKVHeads: 1)
+        #expect(fromConfig.schedulerConfig(for: model).longPrefillTokenThreshold == 300)
+        #expect(fromConfig.schedulerConfig(for: model).longPrefillChunkTokens == 8)
         #expect(fromConfig.blockSize == 32)
         #expect(fromConfig.kvCacheMemoryBytes == 64 << 20)
         let fromFlags = EngineConfig(settings: settings, maxNumSeqs: 4, maxNumBatchedTokens: 24, kvCacheMemoryMib: 16)

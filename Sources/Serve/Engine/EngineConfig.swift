@@ -9,6 +9,9 @@ struct EngineConfig: Sendable, Equatable {
     /// Tokens per step (decodes + prefill chunks). Smaller keeps running streams' inter-token latency
     /// steady while a long prompt prefills; larger prefills faster.
     var maxNumBatchedTokens: Int = 256
+    /// Prompts longer than this prefill at most `longPrefillChunkTokens` per step beside running decodes.
+    var longPrefillTokenThreshold: Int = 256
+    var longPrefillChunkTokens: Int = 16
     /// KV block size in tokens.
     var blockSize: Int = 16
     /// Bytes of K/V storage; the pool has `kvCacheMemoryBytes / (bytesPerToken * blockSize)` blocks.
@@ -31,6 +34,8 @@ struct EngineConfig: Sendable, Equatable {
         SchedulerConfig(
             maxNumSeqs: maxNumSeqs,
             maxNumBatchedTokens: maxNumBatchedTokens,
+            longPrefillTokenThreshold: longPrefillTokenThreshold,
+            longPrefillChunkTokens: longPrefillChunkTokens,
             blockSize: blockSize,
             numBlocks: numBlocks(for: model),
             bucketEdges: bucketEdges,

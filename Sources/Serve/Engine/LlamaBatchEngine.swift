@@ -38,7 +38,7 @@ final class LlamaBatchEngine: GenerationEngine {
         let metrics = EngineMetrics(factory: metricsFactory, bucketEdges: schedulerConfig.bucketEdges)
         let clock = clock
         logger.info(
-            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, max \(schedulerConfig.maxNumSeqs) sequences, \(schedulerConfig.maxNumBatchedTokens) tokens per step")
+            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, max \(schedulerConfig.maxNumSeqs) sequences, \(schedulerConfig.maxNumBatchedTokens) tokens per step, prompts over \(schedulerConfig.longPrefillTokenThreshold) tokens prefill \(schedulerConfig.longPrefillChunkTokens) per step beside decodes")
         let thread = Thread {
             // Named from inside: on Linux a name set before `start()` is not visible to `Thread.current`.
             Thread.current.name = "llm-engine"
