@@ -4,16 +4,9 @@ import Model
 /// Prefill and single-stream decode speed of the real model.
 /// Options: --model DIR (default weights/smol-135m), --prompt-tokens N (512), --decode-tokens N (128), --runs N (3).
 func runModelBenchmark(_ arguments: [String]) {
-    func option(_ name: String, _ fallback: Int) -> Int {
-        arguments.firstIndex(of: name).flatMap { Int(arguments[$0 + 1]) } ?? fallback
-    }
-    let directory = arguments.firstIndex(of: "--model").map { arguments[$0 + 1] } ?? "weights/smol-135m"
+    func option(_ name: String, _ fallback: Int) -> Int { intOption(arguments, name, fallback) }
+    let (directory, model) = loadModel(arguments)
     let promptTokens = option("--prompt-tokens", 512), decodeTokens = option("--decode-tokens", 128), runs = option("--runs", 3)
-    let model: LlamaModel
-    do { model = try LlamaModel(directory: URL(fileURLWithPath: directory)) } catch {
-        print("bench: cannot load \(directory): \(error)")
-        exit(1)
-    }
     let blockSize = 16
     let numBlocks = (promptTokens + decodeTokens) / blockSize + 1
     let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize)
@@ -60,6 +53,20 @@ func runModelBenchmark(_ arguments: [String]) {
     }
 }
 
+/// The integer after `name` in `arguments`, or `fallback`.
+private func intOption(_ arguments: [String], _ name: String, _ fallback: Int) -> Int {
+    arguments.firstIndex(of: name).flatMap { Int(arguments[$0 + 1]) } ?? fallback
+}
+
+/// The model at --model DIR (default weights/smol-135m); exits with a message if it does not load.
+private func loadModel(_ arguments: [String]) -> (directory: String, model: LlamaModel) {
+    let directory = arguments.firstIndex(of: "--model").map { arguments[$0 + 1] } ?? "weights/smol-135m"
+    do { return (directory, try LlamaModel(directory: URL(fileURLWithPath: directory))) } catch {
+        print("bench: cannot load \(directory): \(error)")
+        exit(1)
+    }
+}
+
 private func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
@@ -68,16 +75,9 @@ private func seconds(since start: DispatchTime) -> Double {
 /// decode-only steps against mixed steps at growing context — what bounds inter-token latency while a long
 /// prompt loads. Options: --decodes N (15), --chunk N (tokens per step, decodes included; 64), --prompt-tokens N (2048).
 func runMixedBenchmark(_ arguments: [String]) {
-    func option(_ name: String, _ fallback: Int) -> Int {
-        arguments.firstIndex(of: name).flatMap { Int(arguments[$0 + 1]) } ?? fallback
-    }
-    let directory = arguments.firstIndex(of: "--model").map { arguments[$0 + 1] } ?? "weights/smol-135m"
+    func option(_ name: String, _ fallback: Int) -> Int { intOption(arguments, name, fallback) }
+    let (_, model) = loadModel(arguments)
     let numDecodes = option("--decodes", 15), budget = option("--chunk", 64), promptTokens = option("--prompt-tokens", 2048)
-    let model: LlamaModel
-    do { model = try LlamaModel(directory: URL(fileURLWithPath: directory)) } catch {
-        print("bench: cannot load \(directory): \(error)")
-        exit(1)
-    }
     let blockSize = 16, decodeContext = 64
     let decodeBlocks = (decodeContext + 1024) / blockSize + 1, promptBlocks = promptTokens / blockSize + 1
     let runner = ModelRunner(model: model, numBlocks: numDecodes * decodeBlocks + promptBlocks, blockSize: blockSize)
