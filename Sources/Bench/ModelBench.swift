@@ -2,7 +2,7 @@ import Foundation
 import Model
 
 /// Prefill and single-stream decode speed of the real model.
-/// Options: --model DIR (default weights/smol-135m), --prompt-tokens N (512), --decode-tokens N (128), --runs N (3).
+/// Options: --model DIR (default weights/smol-135m), --prompt-tokens N (512), --decode-tokens N (128), --runs N (3); batched decode: --batches 4,16, --context N (64, at most the prompt), --steps N (32).
 func runModelBenchmark(_ arguments: [String]) {
     func option(_ name: String, _ fallback: Int) -> Int { intOption(arguments, name, fallback) }
     let (directory, model) = loadModel(arguments)
@@ -33,9 +33,9 @@ func runModelBenchmark(_ arguments: [String]) {
     }
     print(String(format: "best: prefill %.1f tok/s, single-stream decode %.1f tok/s", bestPrefill, bestDecode))
 
-    // Batched decode: `batch` sequences of 64 cached tokens each advance one token per forward.
+    // Batched decode: `batch` sequences of --context cached tokens (default 64) each advance one token per forward.
     for batch in arguments.firstIndex(of: "--batches").map({ arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } }) ?? [4, 16] {
-        let context = 64, steps = option("--steps", 32)
+        let context = option("--context", 64), steps = option("--steps", 32)
         let blocksPerSequence = (context + steps) / blockSize + 1
         let batchRunner = ModelRunner(model: model, numBlocks: batch * blocksPerSequence, blockSize: blockSize)
         let tables = (0..<batch).map { Array($0 * blocksPerSequence..<($0 + 1) * blocksPerSequence) }

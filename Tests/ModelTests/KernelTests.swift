@@ -54,6 +54,7 @@ final class KernelTests: XCTestCase {
         assertClose(y, ReferenceKernels.matmul(x, w, n: n, inFeatures: inFeatures, outFeatures: outFeatures), tolerance: 1e-5)
     }
 
+    /// A width of 37: the eight-lane loop and its scalar tail.
     func testRMSNormMatchesReference() {
         let dim = 37, x = random(2 * dim, scale: 3), weight = random(dim)
         var out = [Float](repeating: 0, count: 2 * dim)
@@ -61,6 +62,21 @@ final class KernelTests: XCTestCase {
         let expected = ReferenceKernels.rmsNorm(Array(x[0..<dim]), weight: weight, eps: 1e-5)
             + ReferenceKernels.rmsNorm(Array(x[dim...]), weight: weight, eps: 1e-5)
         assertClose(out, expected, tolerance: 1e-5)
+    }
+
+    /// SwiGLU over rows wider than the vector loop (its scalar tail too), with gates far into both tails of the sigmoid.
+    func testSiluMulMatchesReference() {
+        let n = 3, dim = 21
+        let gateUp = random(n * 2 * dim, scale: 12) + [-90, 95] + random(2 * dim - 2, scale: 1)
+        var out = [Float](repeating: .nan, count: (n + 1) * dim)
+        Kernels.siluMul(gateUp, &out, n: n + 1, dim: dim)
+        var expected: [Float] = []
+        for t in 0..<(n + 1) {
+            for i in 0..<dim { expected.append(ReferenceKernels.silu(gateUp[t * 2 * dim + i]) * gateUp[t * 2 * dim + dim + i]) }
+        }
+        for (actual, wanted) in zip(out, expected) {
+            XCTAssertEqual(actual, wanted, accuracy: 1e-5 * max(1, abs(wanted)))
+        }
     }
 
     /// Paged attention over a ragged batch — a prefill chunk (gather + BLAS, split into row blocks), a decode

@@ -6,8 +6,16 @@ extension Kernels {
     static func rmsNorm(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dim: Int, eps: Float) {
         for t in 0..<n {
             let row = x + t * dim, dst = out + t * dim
-            var sumSquares: Float = 0
-            for i in 0..<dim { sumSquares += row[i] * row[i] }
+            // Eight lanes of partial sums: a single scalar accumulator would serialize on the add latency.
+            var lanes = SIMD8<Float>()
+            var i = 0
+            while i + 8 <= dim {
+                let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
+                lanes.addProduct(v, v)
+                i += 8
+            }
+            var sumSquares = lanes.sum()
+            while i < dim { sumSquares += row[i] * row[i]; i += 1 }
             let scale = 1 / (sumSquares / Float(dim) + eps).squareRoot()
             for i in 0..<dim { dst[i] = weight[i] * (row[i] * scale) }
         }
@@ -18,9 +26,18 @@ extension Kernels {
     static func siluMul(_ gateUp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dim: Int) {
         for t in 0..<n {
             let gate = gateUp + t * 2 * dim, up = gate + dim, dst = out + t * dim
-            for i in 0..<dim {
+            var i = 0
+            // Eight lanes at a time through the vector exp: a libm call per element would dominate the layer's non-matmul time.
+            while i + 8 <= dim {
+                let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
+                let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(dst + i).storeBytes(of: g / (1 + Kernels.exp(-g)) * u, as: SIMD8<Float>.self)
+                i += 8
+            }
+            while i < dim {
                 let g = gate[i]
                 dst[i] = g / (1 + expf(-g)) * up[i]
+                i += 1
             }
         }
     }

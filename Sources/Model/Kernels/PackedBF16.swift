@@ -88,7 +88,14 @@ extension Kernels {
             return SIMD16(lowHalf: unsafeBitCast(bits &<< 16, to: SIMD8<Float>.self),
                           highHalf: unsafeBitCast(bits & 0xFFFF_0000, to: SIMD8<Float>.self))
         }
-        @inline(__always) func xs(_ r: Int, _ k: Int) -> SIMD16<Float> { SIMD16(repeating: x[r * columns + k]) }
+        // One base pointer per row (rows past R.count alias row 0 and are never read), indexed by k alone: the loop
+        // then needs no per-k index arithmetic (with overflow checks) beside its FMAs.
+        let x0 = x, x1 = rowCount > 1 ? x + columns : x, x2 = rowCount > 2 ? x + 2 * columns : x
+        let x3 = rowCount > 3 ? x + 3 * columns : x, x4 = rowCount > 4 ? x + 4 * columns : x, x5 = rowCount > 5 ? x + 5 * columns : x
+        @inline(__always) func xs(_ r: Int, _ k: Int) -> SIMD16<Float> {
+            let row = r == 0 ? x0 : r == 1 ? x1 : r == 2 ? x2 : r == 3 ? x3 : r == 4 ? x4 : x5
+            return SIMD16(repeating: row[k])
+        }
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
         var a3 = SIMD16<Float>(), a4 = SIMD16<Float>(), a5 = SIMD16<Float>()
         var k = 0
@@ -98,7 +105,7 @@ extension Kernels {
                 a0.addProduct(xs(0, k), even); a3.addProduct(xs(0, k + 1), odd)
                 if rowCount > 1 { a1.addProduct(xs(1, k), even); a4.addProduct(xs(1, k + 1), odd) }
                 if rowCount > 2 { a2.addProduct(xs(2, k), even); a5.addProduct(xs(2, k + 1), odd) }
-                k += 2
+                k &+= 2
             }
             if k < columns {
                 let last = weights(k)
@@ -114,7 +121,7 @@ extension Kernels {
                 a3.addProduct(xs(3, k), w)
                 if rowCount > 4 { a4.addProduct(xs(4, k), w) }
                 if rowCount > 5 { a5.addProduct(xs(5, k), w) }
-                k += 1
+                k &+= 1
             }
         }
         @inline(__always) func store(_ a: SIMD16<Float>, _ r: Int) {
