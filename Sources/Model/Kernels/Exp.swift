@@ -5,7 +5,10 @@ extension Kernels {
     /// generic float/int conversions of SIMD types are not inlined and would dominate.
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let clamped = pointwiseMax(pointwiseMin(x, SIMD8(repeating: 88)), SIMD8(repeating: -87))
+        // `replace(with:where:)` rather than pointwiseMin/Max: those are not inlined (a call per use), this is vminps/vmaxps.
+        var clamped = x
+        clamped.replace(with: SIMD8(repeating: 88), where: clamped .> 88)
+        clamped.replace(with: SIMD8(repeating: -87), where: clamped .< -87)
         // Adding 1.5·2^23 rounds to an integer, which then sits in the low mantissa bits.
         let magic = SIMD8<Float>(repeating: 12_582_912)
         let shifted = clamped * 1.442_695_04 + magic
