@@ -26,7 +26,7 @@ struct APIError: Error, HTTPResponseError {
     func response(from request: Request, context: some RequestContext) throws -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
-        let data = try JSONEncoder().encode(Envelope(error: self))
+        let data = try JSONEncoder.forResponses().encode(Envelope(error: self))
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }

@@ -113,9 +113,10 @@ enum ServerSentEvents {
         _ produce: @escaping @Sendable (_ send: (any Encodable) async throws -> Void) async throws -> Void
     ) -> Response {
         let body = ResponseBody { writer in
+            let encoder = JSONEncoder.forResponses()
             try await produce { event in
                 var buffer = ByteBuffer(string: "data: ")
-                buffer.writeBytes(try JSONEncoder().encode(event))
+                buffer.writeBytes(try encoder.encode(event))
                 buffer.writeString("\n\n")
                 try await writer.write(buffer)
             }

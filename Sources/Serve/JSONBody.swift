@@ -123,10 +123,20 @@ enum JSONBody {
     }
 }
 
+extension JSONEncoder {
+    /// The encoder of every response body. Keys sorted: Foundation's order is otherwise arbitrary, even from one
+    /// chunk of a stream to the next, which makes `curl -N` output hard to read and responses impossible to diff.
+    static func forResponses() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
+    }
+}
+
 extension Encodable {
     /// This value as a JSON response.
     func jsonResponse(status: HTTPResponse.Status = .ok) throws -> Response {
-        let data = try JSONEncoder().encode(self)
+        let data = try JSONEncoder.forResponses().encode(self)
         return Response(
             status: status, headers: [.contentType: "application/json"],
             body: .init(byteBuffer: ByteBuffer(bytes: data)))

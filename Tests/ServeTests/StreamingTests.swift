@@ -37,6 +37,22 @@ import Testing
         }
     }
 
+    /// Every chunk lists its keys in the same (sorted) order, so streams read and diff cleanly.
+    @Test func chunkKeysComeInSortedOrder() async throws {
+        try await withTestClient { client in
+            let response = try await client.post(
+                "/v1/completions", json: #"{"prompt":"Hi","max_tokens":5,"stream":true,"logprobs":1}"#)
+            let chunks = String(buffer: response.body).components(separatedBy: "\n\n").filter { $0.hasPrefix("data: {") }
+            #expect(chunks.count == 6)
+            for chunk in chunks {
+                let choices = try #require(chunk.range(of: #""choices":"#)), created = try #require(chunk.range(of: #""created":"#))
+                let id = try #require(chunk.range(of: #""id":"#)), object = try #require(chunk.range(of: #""object":"#))
+                #expect(chunk.hasPrefix(#"data: {"choices":"#), "\(chunk)")
+                #expect(choices.lowerBound < created.lowerBound && created.lowerBound < id.lowerBound && id.lowerBound < object.lowerBound, "\(chunk)")
+            }
+        }
+    }
+
     @Test func streamedChatAddsUpToTheWholeOne() async throws {
         let engine = FakeEngine()
         try await withTestClient(model: .fake(engine: engine)) { client in
