@@ -28,7 +28,7 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "Model", dependencies: ["COpenBLAS"], swiftSettings: optimized),
+        .target(name: "Model", dependencies: ["COpenBLAS", "Scheduler"], swiftSettings: optimized),
         // A C API over libsentencepiece's C++ (Debian libsentencepiece-dev), so Swift needs no C++ interop.
         .target(
             name: "CSentencePiece",
@@ -49,8 +49,8 @@ let package = Package(
             ]
         ),
         // Release-build benchmarks: `swift run -c release bench tokenizer|model`.
-        .executableTarget(name: "Bench", dependencies: ["Model", "Tokenizer"], swiftSettings: optimized),
-        .testTarget(name: "ModelTests", dependencies: ["Model"]),
+        .executableTarget(name: "Bench", dependencies: ["Model", "Tokenizer", "Scheduler"], swiftSettings: optimized),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Scheduler"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
         .testTarget(

@@ -1,3 +1,4 @@
+import Scheduler
 import Foundation
 import Model
 
@@ -18,12 +19,12 @@ func runModelBenchmark(_ arguments: [String]) {
     var bestPrefill = 0.0, bestDecode = 0.0
     for _ in 0..<runs {
         let start = DispatchTime.now()
-        try! runner.forward(ForwardBatch([SequenceChunk(tokens: prompt, numCachedTokens: 0, blockTable: blockTable, logitIndices: [promptTokens - 1])]))
+        try! runner.forward(ForwardBatch([ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: blockTable, logitIndices: [promptTokens - 1])]))
         let prefillSeconds = seconds(since: start)
         var token = runner.argmax(row: 0)
         let decodeStart = DispatchTime.now()
         for i in 0..<decodeTokens {
-            try! runner.forward(ForwardBatch([SequenceChunk(tokens: [token], numCachedTokens: promptTokens + i, blockTable: blockTable, logitIndices: [0])]))
+            try! runner.forward(ForwardBatch([ScheduledChunk(tokens: [token], numCachedTokens: promptTokens + i, blockTable: blockTable, logitIndices: [0])]))
             token = runner.argmax(row: 0)
         }
         let decodeSeconds = seconds(since: decodeStart)
@@ -40,12 +41,12 @@ func runModelBenchmark(_ arguments: [String]) {
         let batchRunner = ModelRunner(model: model, numBlocks: batch * blocksPerSequence, blockSize: blockSize)
         let tables = (0..<batch).map { Array($0 * blocksPerSequence..<($0 + 1) * blocksPerSequence) }
         try! batchRunner.forward(ForwardBatch(tables.map {
-            SequenceChunk(tokens: Array(prompt[0..<context]), numCachedTokens: 0, blockTable: $0, logitIndices: [context - 1])
+            ScheduledChunk(tokens: Array(prompt[0..<context]), numCachedTokens: 0, blockTable: $0, logitIndices: [context - 1])
         }))
         let start = DispatchTime.now()
         for step in 0..<steps {
             try! batchRunner.forward(ForwardBatch((0..<batch).map {
-                SequenceChunk(tokens: [batchRunner.argmax(row: $0)], numCachedTokens: context + step, blockTable: tables[$0], logitIndices: [0])
+                ScheduledChunk(tokens: [batchRunner.argmax(row: $0)], numCachedTokens: context + step, blockTable: tables[$0], logitIndices: [0])
             }))
         }
         let elapsed = seconds(since: start)
@@ -86,13 +87,13 @@ func runMixedBenchmark(_ arguments: [String]) {
     var generator = SystemRandomNumberGenerator()
     let prompt = (0..<promptTokens).map { _ in Int.random(in: 100..<model.config.vocabSize, using: &generator) }
     try! runner.forward(ForwardBatch(tables.map {
-        SequenceChunk(tokens: Array(prompt[0..<decodeContext]), numCachedTokens: 0, blockTable: $0, logitIndices: [decodeContext - 1])
+        ScheduledChunk(tokens: Array(prompt[0..<decodeContext]), numCachedTokens: 0, blockTable: $0, logitIndices: [decodeContext - 1])
     }))
     var step = 0
-    func decodeChunks() -> [SequenceChunk] {
-        tables.map { SequenceChunk(tokens: [7], numCachedTokens: decodeContext + step, blockTable: $0, logitIndices: [0]) }
+    func decodeChunks() -> [ScheduledChunk] {
+        tables.map { ScheduledChunk(tokens: [7], numCachedTokens: decodeContext + step, blockTable: $0, logitIndices: [0]) }
     }
-    func timedStep(_ chunks: [SequenceChunk]) -> Double {
+    func timedStep(_ chunks: [ScheduledChunk]) -> Double {
         let start = DispatchTime.now()
         try! runner.forward(ForwardBatch(chunks))
         step += 1
@@ -104,7 +105,7 @@ func runMixedBenchmark(_ arguments: [String]) {
     var position = 0, mixedTimes: [Double] = []
     while position < promptTokens {
         let count = min(chunk, promptTokens - position)
-        let prefill = SequenceChunk(tokens: Array(prompt[position..<position + count]), numCachedTokens: position,
+        let prefill = ScheduledChunk(tokens: Array(prompt[position..<position + count]), numCachedTokens: position,
                                     blockTable: promptTable, logitIndices: position + count == promptTokens ? [count - 1] : [])
         mixedTimes.append(timedStep(decodeChunks() + [prefill]))
         position += count

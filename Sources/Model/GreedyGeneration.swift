@@ -1,3 +1,5 @@
+import Scheduler
+
 /// The result of a greedy generation.
 public struct Generation: Sendable, Equatable {
     public var tokens: [Int]
@@ -14,13 +16,13 @@ public func generateGreedy(model: LlamaModel, prompt: [Int], maxNewTokens: Int, 
     let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize)
     let blockTable = Array(0..<numBlocks)
     var generated: [Int] = []
-    var chunk = SequenceChunk(tokens: prompt, numCachedTokens: 0, blockTable: blockTable, logitIndices: [prompt.count - 1])
+    var chunk = ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: blockTable, logitIndices: [prompt.count - 1])
     while generated.count < maxNewTokens {
         try runner.forward(ForwardBatch([chunk]))
         let next = runner.argmax(row: 0)
         if stopTokenIds.contains(next) { return Generation(tokens: generated, hitStopToken: true) }
         generated.append(next)
-        chunk = SequenceChunk(tokens: [next], numCachedTokens: chunk.numCachedTokens + chunk.tokens.count,
+        chunk = ScheduledChunk(tokens: [next], numCachedTokens: chunk.numCachedTokens + chunk.tokens.count,
                               blockTable: blockTable, logitIndices: [0])
     }
     return Generation(tokens: generated, hitStopToken: false)

@@ -1,3 +1,4 @@
+import Scheduler
 import COpenBLAS
 
 /// Runs forward passes of one model over ragged batches, writing K/V into a paged cache.

@@ -3,13 +3,15 @@ extension Scheduler {
     /// 1. one decode token for every decoding sequence, oldest first. When its next position needs a block
     ///    and none is free, the newest running sequence not yet scheduled this step is preempted (possibly
     ///    this one itself), until the block fits;
+    ///    Then each decode takes its draft tokens from `drafts` (speculative decoding), oldest first, as many as
+    ///    the budget, the free blocks (drafts never preempt) and its remaining new tokens allow;
     /// 2. the next chunk of every sequence mid-prefill, oldest first, as large as the remaining budget allows
     ///    (a long prefill beside decodes: at most `longPrefillChunkTokens`);
     /// 3. admissions from the waiting queue (see `WaitingQueue.next`), each allocated blocks for its whole
     ///    prompt and scheduled for its first chunk. No admissions in a step that preempted: the pool is short.
     /// An admission whose blocks are not free stops admission for this step (no skipping ahead, so long
     /// prompts are not starved by short ones).
-    public mutating func plan(now: Double) -> StepPlan {
+    public mutating func plan(now: Double, drafts: [SequenceID: [Int]] = [:]) -> StepPlan {
         var budget = config.maxNumBatchedTokens
         var chunks: [ScheduledChunk] = []
         var scheduled = Set<SequenceID>()
@@ -36,6 +38,13 @@ extension Scheduler {
             chunks.append(nextChunk(id, maxTokens: 1))
             scheduled.insert(id)
             budget -= 1
+        }
+
+        if !drafts.isEmpty {
+            for index in chunks.indices where budget > 0 {
+                guard let draft = drafts[chunks[index].id], !draft.isEmpty else { continue }
+                attachDraft(draft, to: &chunks[index], budget: &budget)
+            }
         }
 
         // 2. Ongoing chunked prefills; their blocks were allocated at admission.
@@ -74,6 +83,27 @@ extension Scheduler {
         return isLong && numDecodes > 0 ? min(budget, config.longPrefillChunkTokens) : budget
     }
 
+    /// Appends the longest prefix of `draft` that fits: the budget, the blocks free now, and the sequence's
+    /// remaining tokens (the step yields one token more than its accepted drafts, so at most `remaining - 1`).
+    private mutating func attachDraft(_ draft: [Int], to chunk: inout ScheduledChunk, budget: inout Int) {
+        let sequence = sequences[chunk.id]!
+        let remaining = sequence.maxNewTokens - sequence.numGeneratedTokens
+        var count = min(draft.count, budget, remaining - 1)
+        while count > 0,
+            !allocator.canAppend(sequence.blockTable, toCover: chunk.numCachedTokens + chunk.tokens.count + count)
+        {
+            count -= 1
+        }
+        guard count > 0 else { return }
+        let numPositions = chunk.numCachedTokens + chunk.tokens.count + count
+        allocator.mayAppend(&sequences[chunk.id]!.blockTable, toCover: numPositions)
+        chunk.tokens.append(contentsOf: draft.prefix(count))
+        chunk.blockTable = sequences[chunk.id]!.blockTable
+        chunk.logitIndices = Array(0...count)
+        chunk.numDraftTokens = count
+        budget -= count
+    }
+
     /// The next at most `maxTokens` uncached tokens of running sequence `id`.
     private func nextChunk(_ id: SequenceID, maxTokens: Int) -> ScheduledChunk {
         let sequence = sequences[id]!
@@ -87,7 +117,7 @@ extension Scheduler {
             tokens: Array(sequence.tokens[start..<stop]),
             numCachedTokens: start,
             blockTable: sequence.blockTable,
-            needsLogits: stop == end,
+            logitIndices: stop == end ? [stop - start - 1] : [],
             isPrefill: isPrefill
         )
     }

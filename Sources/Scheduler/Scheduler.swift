@@ -1,12 +1,12 @@
 /// Iteration-level continuous batching over a paged KV pool, as a deterministic value-type state machine.
 ///
-/// The engine loop: `let plan = scheduler.plan(now:)` → one ragged forward over `plan.chunks` → sample a
-/// token for each chunk with `needsLogits` → `scheduler.commit(plan, sampled:)` → publish the events. At any
-/// time the engine may `finish(_:reason:)` a sequence (eos, stop string, client gone). Time is passed in,
+/// The engine loop: `let plan = scheduler.plan(now:drafts:)` → one ragged forward over `plan.chunks` → verify
+/// drafts and sample for each chunk with logits, decide what is accepted and what finished →
+/// `scheduler.commit(plan, results:)`. At any time the engine may `finish(_:reason:)` a sequence (client gone). Time is passed in,
 /// never read, so every behaviour is reproducible in tests.
 ///
 /// Life of a sequence: waiting (bucketed by prompt length) → admitted (blocks for its whole prompt
-/// allocated) → prefilling in chunks → decoding one token per step → finished (blocks freed in the same
+/// allocated) → prefilling in chunks → decoding one token per step (more when drafts are accepted) → finished (blocks freed in the same
 /// call). A running sequence may be preempted back to the front of the waiting queue when a decode needs a
 /// block and none is free; it is then recomputed from prompt + generated tokens.
 public struct Scheduler: Sendable {
@@ -80,6 +80,9 @@ public struct Scheduler: Sendable {
 
     /// Running sequence ids, oldest admission first.
     public var runningIDs: [SequenceID] { running }
+    /// Running sequences past their prefill, oldest first: the next plan gives each a decode chunk (unless
+    /// the pool forces a preemption), so these are the ones worth drafting for.
+    public var decodingIDs: [SequenceID] { running.filter { sequences[$0]?.isPrefilling == false } }
     /// Waiting sequence ids: preempted first, then by arrival (ignoring buckets).
     public var waitingIDs: [SequenceID] { waiting.ids }
 

@@ -1,5 +1,10 @@
-/// One sequence's work in a step: run `tokens` (a prompt chunk, or the one last sampled token) at positions
-/// `numCachedTokens ..< numCachedTokens + tokens.count`, writing their KV into `blockTable`.
+/// One sequence's work in a step, and the one chunk type the model runs: feed `tokens` at positions
+/// `numCachedTokens ..< numCachedTokens + tokens.count`, writing their KV into `blockTable`, and return the
+/// next-token logits of the rows in `logitIndices`.
+///
+/// Three shapes: a prompt chunk mid-prefill (no logits), the last prompt chunk (logits of its last row), and a
+/// decode: the last sampled token followed by `numDraftTokens` draft tokens, with logits of every row — row
+/// i's logits verify draft i, the last row's give the token after the final draft.
 public struct ScheduledChunk: Sendable, Equatable {
     public var id: SequenceID
     public var tokens: [Int]
@@ -8,20 +13,29 @@ public struct ScheduledChunk: Sendable, Equatable {
     /// Physical KV blocks; position p lives in block `blockTable[p / blockSize]`, slot `p % blockSize`.
     /// Covers at least `numCachedTokens + tokens.count` positions.
     public var blockTable: [Int]
-    /// True for a decode step and for the last chunk of a prompt: sample from the logits at `tokens.count - 1`.
-    public var needsLogits: Bool
+    /// Rows of `tokens` whose next-token logits are wanted, ascending.
+    public var logitIndices: [Int]
     public var isPrefill: Bool
+    /// The trailing tokens that are speculative drafts, not yet part of the sequence.
+    public var numDraftTokens: Int
 
     public init(
-        id: SequenceID, tokens: [Int], numCachedTokens: Int, blockTable: [Int], needsLogits: Bool, isPrefill: Bool
+        id: SequenceID = 0, tokens: [Int], numCachedTokens: Int, blockTable: [Int], logitIndices: [Int],
+        isPrefill: Bool = false, numDraftTokens: Int = 0
     ) {
         self.id = id
         self.tokens = tokens
         self.numCachedTokens = numCachedTokens
         self.blockTable = blockTable
-        self.needsLogits = needsLogits
+        self.logitIndices = logitIndices
         self.isPrefill = isPrefill
+        self.numDraftTokens = numDraftTokens
     }
+
+    /// Whether the step samples anything for this sequence (a decode, or the last chunk of a prompt).
+    public var needsLogits: Bool { !logitIndices.isEmpty }
+    /// The draft tokens this chunk verifies.
+    public var draftTokens: ArraySlice<Int> { tokens[(tokens.count - numDraftTokens)...] }
 }
 
 /// The work of one engine step: one ragged forward over `chunks`.
@@ -37,6 +51,7 @@ public struct StepPlan: Sendable, Equatable {
     }
 
     public var numTokens: Int { chunks.reduce(0) { $0 + $1.tokens.count } }
+    public var numLogitRows: Int { chunks.reduce(0) { $0 + $1.logitIndices.count } }
     public var isEmpty: Bool { chunks.isEmpty }
 
     /// Waste if every chunk were padded to the longest: `1 - tokens / (numChunks * longestChunk)`; 0 when empty.

@@ -1,3 +1,4 @@
+import Scheduler
 import XCTest
 @testable import Model
 
@@ -91,7 +92,7 @@ final class KernelTests: XCTestCase {
         // (numCached, n, block table): 19 + 21 rows cross row blocks of 16; the decode steps' contexts end in
         // partial blocks and blocks of 12 slots are one vector of 8 plus a scalar tail; tables deliberately out of order.
         let shapes = [(19, 21, [7, 2, 10, 0]), (26, 1, [1, 6, 8]), (2, 3, [20, 19]), (40, 4, [3, 11, 5, 9])]
-        var batch: [SequenceChunk] = [], q: [Float] = [], expected: [Float] = []
+        var batch: [ScheduledChunk] = [], q: [Float] = [], expected: [Float] = []
         for (numCached, n, blockTable) in shapes {
             let context = numCached + n
             let keys = random(context * numKVHeads * hd), values = random(context * numKVHeads * hd), sequenceQ = random(n * numHeads * hd)
@@ -105,7 +106,7 @@ final class KernelTests: XCTestCase {
                     }
                 }
             }
-            batch.append(SequenceChunk(tokens: Array(repeating: 0, count: n), numCachedTokens: numCached, blockTable: blockTable, logitIndices: []))
+            batch.append(ScheduledChunk(tokens: Array(repeating: 0, count: n), numCachedTokens: numCached, blockTable: blockTable, logitIndices: []))
             q += sequenceQ
             expected += ReferenceKernels.attention(q: sequenceQ, keys: keys, values: values, n: n, contextLength: context,
                                                    numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)

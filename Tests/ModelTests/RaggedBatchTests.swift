@@ -1,3 +1,4 @@
+import Scheduler
 import XCTest
 @testable import Model
 
@@ -7,7 +8,7 @@ final class RaggedBatchTests: XCTestCase {
     /// Logits of `prompt`'s last position from a runner of its own.
     private func aloneLogits(_ model: LlamaModel, _ prompt: [Int]) throws -> [Float] {
         let runner = ModelRunner(model: model, numBlocks: 8, blockSize: 4)
-        try runner.forward(ForwardBatch([SequenceChunk(tokens: prompt, numCachedTokens: 0, blockTable: Array(0..<8), logitIndices: [prompt.count - 1])]))
+        try runner.forward(ForwardBatch([ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: Array(0..<8), logitIndices: [prompt.count - 1])]))
         return runner.withLogits(row: 0) { Array($0) }
     }
 
@@ -20,7 +21,7 @@ final class RaggedBatchTests: XCTestCase {
         // Interleaved, non-contiguous block tables.
         let tables = [[0, 4, 8, 12], [1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15]]
         let batch = ForwardBatch(zip(prompts, tables).map {
-            SequenceChunk(tokens: $0, numCachedTokens: 0, blockTable: $1, logitIndices: [$0.count - 1])
+            ScheduledChunk(tokens: $0, numCachedTokens: 0, blockTable: $1, logitIndices: [$0.count - 1])
         })
         try runner.forward(batch)
         XCTAssertEqual(runner.numLogitRows, 4)
@@ -37,15 +38,15 @@ final class RaggedBatchTests: XCTestCase {
         let longTable = Array(10..<17), shortTable = [3, 20]
         // Step 1: first 10 tokens of `long` (no logits needed) + all of `short`.
         try runner.forward(ForwardBatch([
-            SequenceChunk(tokens: Array(long[0..<10]), numCachedTokens: 0, blockTable: longTable, logitIndices: []),
-            SequenceChunk(tokens: short, numCachedTokens: 0, blockTable: shortTable, logitIndices: [2]),
+            ScheduledChunk(tokens: Array(long[0..<10]), numCachedTokens: 0, blockTable: longTable, logitIndices: []),
+            ScheduledChunk(tokens: short, numCachedTokens: 0, blockTable: shortTable, logitIndices: [2]),
         ]))
         XCTAssertEqual(runner.numLogitRows, 1)
         let next = runner.argmax(row: 0)
         // Step 2: the rest of `long` alongside one decode step of `short`.
         try runner.forward(ForwardBatch([
-            SequenceChunk(tokens: [next], numCachedTokens: 3, blockTable: shortTable, logitIndices: [0]),
-            SequenceChunk(tokens: Array(long[10...]), numCachedTokens: 10, blockTable: longTable, logitIndices: [12]),
+            ScheduledChunk(tokens: [next], numCachedTokens: 3, blockTable: shortTable, logitIndices: [0]),
+            ScheduledChunk(tokens: Array(long[10...]), numCachedTokens: 10, blockTable: longTable, logitIndices: [12]),
         ]))
         let shortLogits = runner.withLogits(row: 0) { Array($0) }, longLogits = runner.withLogits(row: 1) { Array($0) }
         XCTAssertLessThan(maxDifference(longLogits, try aloneLogits(model, long)), 1e-4)
@@ -55,13 +56,13 @@ final class RaggedBatchTests: XCTestCase {
     func testInvalidBatchesAreRejectedNotCrashed() throws {
         let model = try SharedModels.tiny.get()
         let runner = ModelRunner(model: model, numBlocks: 4, blockSize: 4)
-        let cases: [SequenceChunk] = [
-            SequenceChunk(tokens: [], numCachedTokens: 0, blockTable: [0], logitIndices: []),
-            SequenceChunk(tokens: [1, 2], numCachedTokens: 0, blockTable: [9], logitIndices: [1]),
-            SequenceChunk(tokens: [1, 2, 3, 4, 5], numCachedTokens: 0, blockTable: [0], logitIndices: [4]),
-            SequenceChunk(tokens: [96], numCachedTokens: 0, blockTable: [0], logitIndices: [0]),
-            SequenceChunk(tokens: [1], numCachedTokens: 0, blockTable: [0], logitIndices: [1]),
-            SequenceChunk(tokens: [1], numCachedTokens: model.config.maxPositionEmbeddings, blockTable: [0], logitIndices: [0]),
+        let cases: [ScheduledChunk] = [
+            ScheduledChunk(tokens: [], numCachedTokens: 0, blockTable: [0], logitIndices: []),
+            ScheduledChunk(tokens: [1, 2], numCachedTokens: 0, blockTable: [9], logitIndices: [1]),
+            ScheduledChunk(tokens: [1, 2, 3, 4, 5], numCachedTokens: 0, blockTable: [0], logitIndices: [4]),
+            ScheduledChunk(tokens: [96], numCachedTokens: 0, blockTable: [0], logitIndices: [0]),
+            ScheduledChunk(tokens: [1], numCachedTokens: 0, blockTable: [0], logitIndices: [1]),
+            ScheduledChunk(tokens: [1], numCachedTokens: model.config.maxPositionEmbeddings, blockTable: [0], logitIndices: [0]),
         ]
         for chunk in cases {
             XCTAssertThrowsError(try runner.forward(ForwardBatch([chunk]))) { XCTAssertTrue($0 is ModelError) }

@@ -1,3 +1,4 @@
+import Scheduler
 import Foundation
 import XCTest
 @testable import Model
@@ -42,7 +43,7 @@ final class ReferenceParityTests: XCTestCase {
         for (index, testCase) in reference.sequences.enumerated() {
             let ids = testCase.input_ids
             let runner = ModelRunner(model: model, numBlocks: (ids.count + 15) / 16 + 1)
-            try runner.forward(ForwardBatch([SequenceChunk(tokens: ids, numCachedTokens: 0, blockTable: Array(0..<runner.cache.numBlocks),
+            try runner.forward(ForwardBatch([ScheduledChunk(tokens: ids, numCachedTokens: 0, blockTable: Array(0..<runner.cache.numBlocks),
                                                            logitIndices: Array(0..<ids.count))]))
             var worst: Float = 0
             for position in 0..<ids.count {
@@ -82,7 +83,7 @@ final class ReferenceParityTests: XCTestCase {
         for entry in index.entries {
             let ids = Array(entry.prompt_ids[0...entry.position])
             let runner = ModelRunner(model: model, numBlocks: ids.count / 16 + 1)
-            try runner.forward(ForwardBatch([SequenceChunk(tokens: ids, numCachedTokens: 0, blockTable: Array(0..<runner.cache.numBlocks),
+            try runner.forward(ForwardBatch([ScheduledChunk(tokens: ids, numCachedTokens: 0, blockTable: Array(0..<runner.cache.numBlocks),
                                                            logitIndices: [ids.count - 1])]))
             let expected = expectedAll[entry.offset_floats..<entry.offset_floats + index.vocab_size]
             let difference = runner.withLogits(row: 0) { zip($0, expected).map { abs($0 - $1) }.max()! }

@@ -1,3 +1,4 @@
+import Scheduler
 import Dispatch
 import Synchronization
 

@@ -115,12 +115,7 @@ final class EngineLoop {
         }
         markStarted(plan)
 
-        let batch = ForwardBatch(
-            plan.chunks.map { chunk in
-                SequenceChunk(
-                    tokens: chunk.tokens, numCachedTokens: chunk.numCachedTokens, blockTable: chunk.blockTable,
-                    logitIndices: chunk.needsLogits ? [chunk.tokens.count - 1] : [])
-            })
+        let batch = ForwardBatch(plan.chunks)
         do {
             try runner.forward(batch)
         } catch {
