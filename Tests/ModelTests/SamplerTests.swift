@@ -7,7 +7,14 @@ final class SamplerTests: XCTestCase {
 
     private func draws(_ params: SamplingParams, count: Int = 2000, prompt: [Int] = []) -> [Int] {
         var sampler = Sampler(params: params, promptTokens: prompt)
-        return (0..<count).map { _ in logits.withUnsafeBufferPointer { sampler.sample($0).token } }
+        return (0..<count).map { sample(&sampler, position: $0).token }
+    }
+
+    /// Samples output position `position` and accepts the token, as decoding without drafts does.
+    private func sample(_ sampler: inout Sampler, position: Int) -> SampledToken {
+        let sampled = logits.withUnsafeBufferPointer { sampler.sample($0, position: position) }
+        sampler.accept(sampled.token)
+        return sampled
     }
 
     func testGreedyIsArgmax() {
@@ -47,19 +54,66 @@ final class SamplerTests: XCTestCase {
     func testPenalties() {
         // Frequency penalty 2 per occurrence: after token 4 once, 4 (3 - 2 = 1) loses to 0 (2).
         var sampler = Sampler(params: SamplingParams(temperature: 0, frequencyPenalty: 2), promptTokens: [])
-        XCTAssertEqual(logits.withUnsafeBufferPointer { sampler.sample($0).token }, 4)
-        XCTAssertEqual(logits.withUnsafeBufferPointer { sampler.sample($0).token }, 0)
+        XCTAssertEqual(sample(&sampler, position: 0).token, 4)
+        XCTAssertEqual(sample(&sampler, position: 1).token, 0)
         // Repetition penalty 2 on prompt token 4: 3 / 2 = 1.5 < 2.
         var repeated = Sampler(params: SamplingParams(temperature: 0, repetitionPenalty: 2), promptTokens: [4])
-        XCTAssertEqual(logits.withUnsafeBufferPointer { repeated.sample($0).token }, 0)
+        XCTAssertEqual(sample(&repeated, position: 0).token, 0)
         // Presence penalty applies once however often: 4 → 3 - 1.5 = 1.5 < 2.
         var present = Sampler(params: SamplingParams(temperature: 0, presencePenalty: 1.5), promptTokens: [])
-        XCTAssertEqual([0, 1].map { _ in logits.withUnsafeBufferPointer { present.sample($0).token } }, [4, 0])
+        XCTAssertEqual((0..<2).map { sample(&present, position: $0).token }, [4, 0])
+    }
+
+    /// Penalties count only accepted tokens: a sampled but unaccepted token (a rejected draft) leaves no trace.
+    func testPenaltiesApplyAfterAccept() {
+        var sampler = Sampler(params: SamplingParams(temperature: 0, frequencyPenalty: 2), promptTokens: [])
+        XCTAssertEqual(logits.withUnsafeBufferPointer { sampler.sample($0, position: 0).token }, 4)
+        XCTAssertEqual(logits.withUnsafeBufferPointer { sampler.sample($0, position: 0).token }, 4)
+        sampler.accept(4)
+        XCTAssertEqual(logits.withUnsafeBufferPointer { sampler.sample($0, position: 1).token }, 0)
+        // The distribution sees the same penalties: 4 and 0 now have logits 1 and 2.
+        var warped = TokenDistribution()
+        var hot = Sampler(params: SamplingParams(temperature: 1, frequencyPenalty: 2), promptTokens: [])
+        hot.accept(4)
+        logits.withUnsafeBufferPointer { hot.distribution($0, into: &warped) }
+        XCTAssertEqual(Double(warped.probability(of: 0) / warped.probability(of: 4)), exp(1), accuracy: 1e-4)
+    }
+
+    /// A draw is a function of (seed, choice index, output position) only: sampling positions in another order,
+    /// or trying drafts at a position first, does not change any position's token.
+    func testDrawDependsOnlyOnSeedChoiceAndPosition() {
+        let params = SamplingParams(temperature: 1, seed: 11)
+        var inOrder = Sampler(params: params, promptTokens: [])
+        let forward = (0..<50).map { sample(&inOrder, position: $0).token }
+        var shuffled = Sampler(params: params, promptTokens: [])
+        var backward = [Int](repeating: -1, count: 50)
+        for position in (0..<50).reversed() {
+            for _ in 0..<3 { _ = logits.withUnsafeBufferPointer { shuffled.sample($0, position: position) } }
+            backward[position] = sample(&shuffled, position: position).token
+        }
+        XCTAssertEqual(forward, backward)
+        XCTAssertEqual(inOrder.unit(position: 5, stream: .sample),
+                       RandomSource.unit(seed: 11, choiceIndex: 0, position: 5, stream: .sample))
+
+        let otherChoice = draws(SamplingParams(temperature: 1, seed: 11, choiceIndex: 1), count: 50)
+        XCTAssertNotEqual(forward, otherChoice)
+        let streams = DrawStream.allCases.map { inOrder.unit(position: 5, stream: $0) }
+        XCTAssertEqual(Set(streams).count, streams.count)
+    }
+
+    /// Pinned values: the same key gives the same draw on every platform and in every release.
+    func testKeyedUnitLiteralValues() {
+        XCTAssertEqual(RandomSource.hash(seed: 0, choiceIndex: 0, position: 0, stream: .sample), 0x99D3_CEA6_54ED_AABC)
+        XCTAssertEqual(RandomSource.unit(seed: 42, choiceIndex: 1, position: 7, stream: .accept), 0.27260676637855485)
+        // Roughly uniform: the mean of 10,000 positions is 0.5 ± 0.0029 (1 σ).
+        let mean = (0..<10000).map { RandomSource.unit(seed: 3, choiceIndex: 0, position: $0, stream: .sample) }
+            .reduce(0, +) / 10000
+        XCTAssertEqual(mean, 0.5, accuracy: 0.015)
     }
 
     func testLogprobsAreLogSoftmaxOfRawLogits() throws {
         var sampler = Sampler(params: SamplingParams(temperature: 0, repetitionPenalty: 5, numTopLogprobs: 3), promptTokens: [4])
-        let sampled = logits.withUnsafeBufferPointer { sampler.sample($0) }
+        let sampled = logits.withUnsafeBufferPointer { sampler.sample($0, position: 0) }
         let logZ = log(logits.map { exp(Double($0)) }.reduce(0, +))
         XCTAssertEqual(sampled.token, 0)
         XCTAssertEqual(Double(try XCTUnwrap(sampled.logprob)), 2.0 - logZ, accuracy: 1e-5)

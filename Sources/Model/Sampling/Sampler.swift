@@ -1,45 +1,75 @@
 import Foundation
 
-/// Picks the next tokens of one sequence. Holds that sequence's random state and the token counts
-/// penalties need; its work buffers are allocated once, so sampling a step allocates nothing
-/// (beyond the few reported alternatives).
+/// Picks the next tokens of one sequence, in two steps: `distribution` warps logits into the distribution to
+/// draw from (penalties, temperature, min-p, top-k, top-p), and a draw keyed by the output position picks from
+/// it. Holds the penalty state, which changes only through `accept`, so speculative verification can warp row
+/// after row and record each token only once it stands. Sampling a step allocates nothing once its buffers
+/// have grown (beyond the few reported alternatives).
 public struct Sampler: Sendable {
     public let params: SamplingParams
-    private var random: RandomSource
-    /// Occurrences of each token in the output so far (presence / frequency penalties).
+    /// Key of every random draw: `params.seed`, or one picked at init when the request gave none.
+    public let seed: UInt64
+    /// Occurrences of each accepted output token (presence / frequency penalties).
     private var outputCounts: [Int: Int] = [:]
-    /// Tokens of prompt and output (repetition penalty).
+    /// Tokens of prompt and accepted output (repetition penalty).
     private var seenTokens: Set<Int>
-    private var work: [Float] = []        // [vocab] adjusted logits, then probabilities
-    private var candidates: [Int] = []    // token ids that survive filtering
+    /// `sample`'s warped distribution, kept to reuse its storage.
+    private var scratch = TokenDistribution()
 
     public init(params: SamplingParams, promptTokens: [Int]) {
         self.params = params
         var system = SystemRandomNumberGenerator()
-        random = RandomSource(seed: params.seed ?? system.next())
+        seed = params.seed ?? system.next()
         seenTokens = params.repetitionPenalty != 1 ? Set(promptTokens) : []
     }
 
-    /// Samples from `logits` ([vocab]) and records the token for later penalties.
-    public mutating func sample(_ logits: UnsafeBufferPointer<Float>) -> SampledToken {
-        let vocab = logits.count
-        // Moved out of self while in use (no copy): draw() mutates self too.
-        var buffer = work
-        work = []
-        if buffer.count != vocab { buffer = [Float](repeating: 0, count: vocab) }
-        let token = buffer.withUnsafeMutableBufferPointer { adjusted in
-            _ = adjusted.initialize(from: logits)
-            applyPenalties(adjusted)
-            return params.temperature == 0 ? Self.argmax(adjusted) : draw(adjusted)
-        }
-        work = buffer
+    /// The uniform [0, 1) value of draw `stream` at output position `position` (0 = first generated token).
+    public func unit(position: Int, stream: DrawStream) -> Double {
+        RandomSource.unit(seed: seed, choiceIndex: params.choiceIndex, position: position, stream: stream)
+    }
+
+    /// Records `token` as part of the output, for the penalties of the following positions.
+    public mutating func accept(_ token: Int) {
         outputCounts[token, default: 0] += 1
         if params.repetitionPenalty != 1 { seenTokens.insert(token) }
+    }
+
+    /// The token for output position `position` from `logits` ([vocab]): the argmax of the penalized logits
+    /// when temperature is 0, else a draw (stream `.sample`) from `distribution`. Does not record the token:
+    /// call `accept` once it stands.
+    public mutating func sample(_ logits: UnsafeBufferPointer<Float>, position: Int) -> SampledToken {
+        // Moved out of self while filled (no copy): distribution(_:into:) reads self too.
+        var warped = scratch
+        scratch = TokenDistribution()
+        distribution(logits, into: &warped)
+        let token = warped.draw(unit: unit(position: position, stream: .sample))
+        scratch = warped
+        return sampledToken(token, logits: logits)
+    }
+
+    /// `token` with its logprob and the top alternatives, as asked for, from the raw `logits` ([vocab]) —
+    /// whichever rule chose it (a draw, or speculative verification).
+    public func sampledToken(_ token: Int, logits: UnsafeBufferPointer<Float>) -> SampledToken {
         guard let numTop = params.numTopLogprobs else { return SampledToken(token: token, logprob: nil, topLogprobs: []) }
         let logNormalizer = Self.logSumExp(logits)
         return SampledToken(
             token: token, logprob: logits[token] - logNormalizer,
             topLogprobs: Self.topIndices(logits, count: numTop).map { TokenLogprob(token: $0, logprob: logits[$0] - logNormalizer) })
+    }
+
+    /// Warps `logits` ([vocab]) into the distribution to sample from: penalties (from accepted tokens only),
+    /// then temperature, then min-p, top-k and top-p, normalized. Temperature 0 puts all mass on the argmax.
+    public func distribution(_ logits: UnsafeBufferPointer<Float>, into distribution: inout TokenDistribution) {
+        distribution.prepare(vocabularySize: logits.count)
+        // Moved out while filled, so the closure below can append to it (no copy: the storage stays unique).
+        var support = distribution.support
+        distribution.support = []
+        distribution.probabilities.withUnsafeMutableBufferPointer { weights in
+            _ = weights.update(fromContentsOf: logits)
+            applyPenalties(weights)
+            Self.warp(weights, support: &support, params: params)
+        }
+        distribution.support = support
     }
 
     private func applyPenalties(_ logits: UnsafeMutableBufferPointer<Float>) {
@@ -54,53 +84,77 @@ public struct Sampler: Sendable {
         }
     }
 
-    /// Temperature, then min-p, top-k and top-p filtering, then one draw.
-    private mutating func draw(_ logits: UnsafeMutableBufferPointer<Float>) -> Int {
+    /// Temperature, then min-p, top-k and top-p: turns `weights` ([vocab], penalized logits) into probabilities
+    /// in place, zero outside the survivors, which it lists in `support` (empty on entry).
+    static func warp(_ weights: UnsafeMutableBufferPointer<Float>, support: inout [Int], params: SamplingParams) {
+        guard params.temperature != 0 else { return pointMass(weights, support: &support) }
         var maxLogit = -Float.infinity
-        for value in logits { maxLogit = max(maxLogit, value) }
+        for value in weights { maxLogit = max(maxLogit, value) }
         // Unnormalized probabilities; the most likely token has 1.
         let inverseTemperature = 1 / params.temperature
-        for i in logits.indices { logits[i] = expf((logits[i] - maxLogit) * inverseTemperature) }
         var total: Float = 0
-        for p in logits { total += p }
+        for i in weights.indices {
+            weights[i] = expf((weights[i] - maxLogit) * inverseTemperature)
+            total += weights[i]
+        }
 
-        // Survivors are always the most likely tokens, so scan thresholds from high to low until the
-        // set above one holds enough mass for top-p (then sorting that small set is exact).
+        // Survivors are always the most likely tokens. Without top-k or top-p they are all tokens above the
+        // min-p floor, in id order. With them, scan thresholds from high to low until the set above one holds
+        // enough tokens for top-k and enough mass for top-p; sorting that small set is then exact.
         let floor = max(params.minP, 0)  // min-p: relative to the top probability, which is 1 here
-        let wantsTopK = params.topK > 0 && params.topK < logits.count
-        var threshold: Float = max(0.1, floor)
+        let wantsTopK = params.topK > 0 && params.topK < weights.count
+        let wantsTopP = params.topP < 1
+        var threshold: Float = wantsTopK || wantsTopP ? max(0.1, floor) : floor
         while true {
-            candidates.removeAll(keepingCapacity: true)
+            support.removeAll(keepingCapacity: true)
             var mass: Float = 0
-            for i in logits.indices where logits[i] >= threshold {
-                candidates.append(i)
-                mass += logits[i]
+            for i in weights.indices where weights[i] >= threshold && weights[i] > 0 {
+                support.append(i)
+                mass += weights[i]
             }
-            let enoughForTopK = !wantsTopK || candidates.count >= params.topK
-            if threshold <= floor || (mass >= params.topP * total && enoughForTopK) { break }
+            let enoughForTopK = !wantsTopK || support.count >= params.topK
+            let enoughForTopP = !wantsTopP || mass >= params.topP * total
+            if threshold <= floor || (enoughForTopK && enoughForTopP) { break }
             threshold = max(threshold * 0.01, floor)
             if threshold < 1e-30 { threshold = floor }
         }
-        candidates.sort { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }
-        if wantsTopK, candidates.count > params.topK { candidates.removeLast(candidates.count - params.topK) }
-        if params.topP < 1 {
-            let keptMass = candidates.reduce(Float(0)) { $0 + logits[$1] }
+        // Below the final threshold nothing survives (`!(≥)` also clears NaN).
+        for i in weights.indices where !(weights[i] >= threshold) { weights[i] = 0 }
+        guard !support.isEmpty else { return pointMass(weights, support: &support) }  // only NaN logits get here
+
+        if wantsTopK || wantsTopP {
+            support.sort { weights[$0] > weights[$1] || (weights[$0] == weights[$1] && $0 < $1) }
+        }
+        var keep = support.count
+        if wantsTopK { keep = min(keep, params.topK) }
+        if wantsTopP {
+            var keptMass: Float = 0
+            for token in support[..<keep] { keptMass += weights[token] }
             let target = params.topP * (params.topK > 0 || params.minP > 0 ? keptMass : total)
             var cumulative: Float = 0
-            var keep = 0
-            while keep < candidates.count {
-                cumulative += logits[candidates[keep]]
-                keep += 1
+            var numKept = 0
+            while numKept < keep {
+                cumulative += weights[support[numKept]]
+                numKept += 1
                 if cumulative >= target { break }
             }
-            candidates.removeLast(candidates.count - keep)
+            keep = numKept
         }
-        var remaining = Float(random.nextUnit()) * candidates.reduce(Float(0)) { $0 + logits[$1] }
-        for token in candidates {
-            remaining -= logits[token]
-            if remaining < 0 { return token }
-        }
-        return candidates.last!
+        for token in support[keep...] { weights[token] = 0 }
+        support.removeLast(support.count - keep)
+
+        var keptMass: Float = 0
+        for token in support { keptMass += weights[token] }
+        for token in support { weights[token] /= keptMass }
+    }
+
+    /// All mass on the argmax (ties: lowest id, as torch.argmax): greedy decoding.
+    private static func pointMass(_ weights: UnsafeMutableBufferPointer<Float>, support: inout [Int]) {
+        let best = argmax(weights)
+        weights.update(repeating: 0)
+        weights[best] = 1
+        support.removeAll(keepingCapacity: true)
+        support.append(best)
     }
 
     static func argmax(_ values: UnsafeMutableBufferPointer<Float>) -> Int {

@@ -16,12 +16,17 @@ public struct SamplingParams: Sendable, Equatable {
     public var seed: UInt64?
     /// How many most likely alternatives to report per token; nil reports no logprobs at all.
     public var numTopLogprobs: Int?
+    /// Which choice of an n > 1 request this sequence is: part of every draw's key, so choices sharing a seed
+    /// still differ.
+    public var choiceIndex: Int
 
     public init(temperature: Float = 1, topP: Float = 1, topK: Int = 0, minP: Float = 0, presencePenalty: Float = 0,
-                frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, seed: UInt64? = nil, numTopLogprobs: Int? = nil) {
+                frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, seed: UInt64? = nil, numTopLogprobs: Int? = nil,
+                choiceIndex: Int = 0) {
         self.temperature = temperature; self.topP = topP; self.topK = topK; self.minP = minP
         self.presencePenalty = presencePenalty; self.frequencyPenalty = frequencyPenalty
         self.repetitionPenalty = repetitionPenalty; self.seed = seed; self.numTopLogprobs = numTopLogprobs
+        self.choiceIndex = choiceIndex
     }
 
     public static let greedy = SamplingParams(temperature: 0)

@@ -135,7 +135,9 @@ final class EngineLoop {
             defer { row += 1 }
             let id = chunk.id
             guard active[id] != nil else { continue }
-            let token = runner.withLogits(row: row) { active[id]!.sampler.sample($0) }
+            let position = active[id]!.numGeneratedTokens
+            let token = runner.withLogits(row: row) { active[id]!.sampler.sample($0, position: position) }
+            active[id]!.sampler.accept(token.token)
             recordTokenTiming(id, now: now)
             if active[id]!.stopTokenIds.contains(token.token) {
                 // eos: not emitted, but counted in usage as vLLM does.
