@@ -2,8 +2,8 @@
 /// sequence's block table is the list of blocks it owns, position p in block `table[p / blockSize]`.
 ///
 /// Verbs after nano-vllm's block manager: `canAllocate`/`allocate` a prompt's blocks at admission,
-/// `canAppend`/`mayAppend` one more block when a decode crosses a block boundary, `deallocate` on finish,
-/// cancel or preemption.
+/// `canAppend`/`mayAppend` one more block when a decode (with its drafts) crosses a block boundary,
+/// `release` the blocks of rejected drafts, `deallocate` on finish, cancel or preemption.
 public struct BlockAllocator: Sendable, Equatable {
     public let numBlocks: Int
     public let blockSize: Int
@@ -67,6 +67,15 @@ public struct BlockAllocator: Sendable, Equatable {
             freeList.append(block)
         }
         blockTable.removeAll()
+    }
+
+    /// Returns the blocks of `blockTable` past its first `count` to the free list (a sequence whose drafts
+    /// were rejected no longer needs the blocks taken for them).
+    public mutating func release(_ blockTable: inout [Int], keeping count: Int) {
+        guard blockTable.count > count else { return }
+        var tail = Array(blockTable[max(0, count)...])
+        blockTable.removeLast(tail.count)
+        deallocate(&tail)
     }
 
     private mutating func pop() -> Int {

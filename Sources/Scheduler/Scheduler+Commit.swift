@@ -1,36 +1,61 @@
 extension Scheduler {
-    /// Applies a step's results: advances each chunk's sequence past the tokens it ran, appends
-    /// `sampled[id]` for each chunk with `needsLogits`, and finishes sequences that reach maxNewTokens
-    /// (reason `.length`, blocks freed). Returns events in chunk order, `.token` before its `.finished`.
+    /// Applies a step's results. A chunk without logits (mid-prefill) just advances the cache. A chunk with
+    /// logits takes `results[id]`: its first `tokens.count - 1` tokens must be the leading drafts of the chunk
+    /// (accepted), the last one is new; the cache advances past the chunk's real tokens and the accepted drafts
+    /// (KV of rejected drafts stays in the blocks and is overwritten later), every result token is appended, and
+    /// blocks beyond what the sequence now needs go back to the pool. A result with a finish reason ends the
+    /// sequence. Returns `.token` events for appended tokens and `.finished` events, in chunk order.
     ///
     /// Robust to an engine that raced with `finish`: chunks of sequences no longer running, or whose cache
-    /// no longer matches the plan, are skipped. A `needsLogits` chunk without a sampled token keeps its last
-    /// token uncached, so the next plan runs it again instead of losing the sequence.
-    public mutating func commit(_ plan: StepPlan, sampled: [SequenceID: Int]) -> [SequenceEvent] {
+    /// no longer matches the plan, are skipped. A logits chunk without a result (or with tokens that contradict
+    /// its drafts) keeps its last real token uncached, so the next plan runs it again instead of losing it.
+    @discardableResult
+    public mutating func commit(_ plan: StepPlan, results: [SequenceID: ChunkResult]) -> [SequenceEvent] {
         var events: [SequenceEvent] = []
         for chunk in plan.chunks {
             let id = chunk.id
+            let numRealTokens = chunk.tokens.count - chunk.numDraftTokens
             guard let sequence = sequences[id], sequence.isRunning,
                 sequence.numCachedTokens == chunk.numCachedTokens,
-                chunk.numCachedTokens + chunk.tokens.count <= sequence.tokens.count
+                chunk.numCachedTokens + numRealTokens <= sequence.tokens.count
             else { continue }
-            let end = chunk.numCachedTokens + chunk.tokens.count
+            let realEnd = chunk.numCachedTokens + numRealTokens
             // Mutated in place through the dictionary so `tokens` is never copied.
             guard chunk.needsLogits else {
-                sequences[id]!.numCachedTokens = end
+                sequences[id]!.numCachedTokens = realEnd
                 continue
             }
-            guard let token = sampled[id] else {
-                sequences[id]!.numCachedTokens = end - 1
+            guard let result = results[id], let accepted = acceptedDrafts(of: chunk, in: result) else {
+                sequences[id]!.numCachedTokens = realEnd - 1
                 continue
             }
-            sequences[id]!.numCachedTokens = end
-            sequences[id]!.tokens.append(token)
-            events.append(.token(id, token))
-            if sequences[id]!.numGeneratedTokens >= sequence.maxNewTokens, let finished = finish(id, reason: .length) {
-                events.append(finished)
+            let numNewTokens = min(result.tokens.count, sequence.maxNewTokens - sequence.numGeneratedTokens)
+            sequences[id]!.numCachedTokens = realEnd + min(accepted, numNewTokens)
+            sequences[id]!.tokens.append(contentsOf: result.tokens.prefix(numNewTokens))
+            for token in result.tokens.prefix(numNewTokens) { events.append(.token(id, token)) }
+            // The engine ends a sequence at its token limit; should it not, the limit still holds here.
+            let reason = result.finishReason ?? (sequences[id]!.numGeneratedTokens >= sequence.maxNewTokens ? .length : nil)
+            if let reason {
+                if let finished = finish(id, reason: reason) { events.append(finished) }
+            } else {
+                releaseBlocksBeyondNextToken(id)
             }
         }
         return events
+    }
+
+    /// How many drafts `result` accepts (its tokens but the last), or nil if they are not the chunk's drafts.
+    private func acceptedDrafts(of chunk: ScheduledChunk, in result: ChunkResult) -> Int? {
+        guard let numAccepted = result.tokens.count > 0 ? result.tokens.count - 1 : nil,
+            numAccepted <= chunk.numDraftTokens,
+            result.tokens.prefix(numAccepted).elementsEqual(chunk.draftTokens.prefix(numAccepted))
+        else { return nil }
+        return numAccepted
+    }
+
+    /// A decode's table needs to cover its next position only; blocks taken for drafts past it are returned.
+    private mutating func releaseBlocksBeyondNextToken(_ id: SequenceID) {
+        let needed = allocator.blocksNeeded(numTokens: sequences[id]!.numCachedTokens + 1)
+        allocator.release(&sequences[id]!.blockTable, keeping: needed)
     }
 }

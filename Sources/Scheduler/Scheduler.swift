@@ -86,6 +86,13 @@ public struct Scheduler: Sendable {
     /// Waiting sequence ids: preempted first, then by arrival (ignoring buckets).
     public var waitingIDs: [SequenceID] { waiting.ids }
 
+    /// Tokens still to prefill: the rest of running prefills and every waiting sequence's tokens.
+    public var numTokensAwaitingPrefill: Int {
+        sequences.values.reduce(0) { total, sequence in
+            total + (sequence.isRunning ? max(0, sequence.numPrefillTokens - sequence.numCachedTokens) : sequence.tokens.count)
+        }
+    }
+
     /// The KV blocks `id` holds now (empty while waiting), or nil if unknown.
     public func blockTable(of id: SequenceID) -> [Int]? { sequences[id]?.blockTable }
     /// Tokens generated for `id` so far (kept across preemption), or nil if unknown.

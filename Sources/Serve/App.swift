@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import Prometheus
 
+extension SpeculationConfig.Mode: ExpressibleByArgument {}
+
 @main
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,7 +31,26 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Tokens per engine step, decodes plus prefill chunks: smaller keeps streams smooth while long prompts load, larger loads them sooner (default: the config's scheduler.max_num_batched_tokens).")
     var maxNumBatchedTokens: Int?
 
+    @Option(name: .customLong("spec"), help: "Speculative decoding: off, ngram (prompt lookup) or draft (needs --draft-model) (default: the config's speculation.mode, else ngram). A request's `prediction` is used in every mode.")
+    var specMode: SpeculationConfig.Mode?
+
+    @Option(name: .customLong("spec-tokens"), help: "Most draft tokens per sequence per step, 1...16; each step picks 0...this per sequence from measured step times and acceptance (default: 8).")
+    var specTokens: Int?
+
+    @Option(help: "Shortest suffix the n-gram proposer matches (default: 2).")
+    var ngramMin: Int?
+
+    @Option(help: "Longest suffix the n-gram proposer matches (default: 4).")
+    var ngramMax: Int?
+
     func validate() throws {
+        if let specTokens, !(1...16).contains(specTokens) {
+            throw ValidationError("--spec-tokens must be in 1...16 (got \(specTokens)).")
+        }
+        if let ngramMin, ngramMin < 1 { throw ValidationError("--ngram-min must be at least 1 (got \(ngramMin)).") }
+        if let ngramMin, let ngramMax, ngramMax < ngramMin {
+            throw ValidationError("--ngram-max (\(ngramMax)) must be at least --ngram-min (\(ngramMin)).")
+        }
         if let kvCacheMemoryMib, kvCacheMemoryMib < 1 {
             throw ValidationError("--kv-cache-memory must be at least 1 MiB (got \(kvCacheMemoryMib)).")
         }
@@ -56,7 +77,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("loading model '\(resolved.name)' from \(resolved.directory.path)")
         let engineConfig = EngineConfig(
             settings: serverConfig.scheduler, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
-            kvCacheMemoryMib: kvCacheMemoryMib)
+            kvCacheMemoryMib: kvCacheMemoryMib, speculation: serverConfig.speculation, specMode: specMode,
+            specTokens: specTokens, ngramMin: ngramMin, ngramMax: ngramMax)
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()
         let (served, engine) = try ServedModel.load(

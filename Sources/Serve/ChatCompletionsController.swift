@@ -49,8 +49,10 @@ struct ChatCompletionsController<Context: RequestContext> {
             maxTokens = model.maxModelLen - promptTokens.count
         }
 
+        let predictionTokens = try options.prediction?.tokens(codec: model.codec, maxModelLen: model.maxModelLen)
         let requests = options.generationRequests(
-            promptTokens: promptTokens, maxTokens: maxTokens, stopTokenIds: model.stopTokenIds)
+            promptTokens: promptTokens, maxTokens: maxTokens, stopTokenIds: model.stopTokenIds,
+            predictionTokens: predictionTokens)
         let streams = try ChoiceStreams(requests, engine: model.engine)
         let reply = Reply(
             id: makeResponseID(prefix: "chatcmpl"), created: Int(Date().timeIntervalSince1970), model: model,
@@ -81,9 +83,7 @@ struct ChatCompletionsController<Context: RequestContext> {
             }
             return ChatCompletionResponse(
                 id: id, created: created, model: model.name, choices: choices,
-                usage: Usage(
-                    promptTokens: numPromptTokens,
-                    completionTokens: outputs.reduce(0) { $0 + $1.usage.completionTokens }))
+                usage: Usage(promptTokens: numPromptTokens, choices: outputs.map(\.usage)))
         }
 
         func stream(
@@ -98,7 +98,7 @@ struct ChatCompletionsController<Context: RequestContext> {
             for index in streams.streams.indices {
                 try await send(chunk([ChatChunkChoice(index: index, delta: ChatDelta(role: "assistant", content: ""))]))
             }
-            var numCompletionTokens = 0
+            var usages: [GenerationUsage] = []
             try await streams.forEachEvent { index, event in
                 switch event {
                 case .delta(let text, let tokens):
@@ -106,13 +106,13 @@ struct ChatCompletionsController<Context: RequestContext> {
                     let logprobs = wantsLogprobs ? ChatLogprobs(tokens, codec: model.codec) : nil
                     try await send(chunk([ChatChunkChoice(index: index, delta: ChatDelta(content: text), logprobs: logprobs)]))
                 case .finished(let reason, let usage):
-                    numCompletionTokens += usage.completionTokens
+                    usages.append(usage)
                     try await send(chunk([ChatChunkChoice(index: index, delta: ChatDelta(), finishReason: reason)]))
                 }
             }
             if includeUsage {
                 try await send(
-                    chunk([], usage: Usage(promptTokens: numPromptTokens, completionTokens: numCompletionTokens)))
+                    chunk([], usage: Usage(promptTokens: numPromptTokens, choices: usages)))
             }
         }
     }

@@ -34,8 +34,11 @@ struct CompletionsController<Context: RequestContext> {
         for prompt in prompts {
             try model.checkContext(numPromptTokens: prompt.tokens.count, maxTokens: maxTokens)
         }
+        let predictionTokens = try options.prediction?.tokens(codec: model.codec, maxModelLen: model.maxModelLen)
         let requests = prompts.flatMap {
-            options.generationRequests(promptTokens: $0.tokens, maxTokens: maxTokens, stopTokenIds: model.stopTokenIds)
+            options.generationRequests(
+                promptTokens: $0.tokens, maxTokens: maxTokens, stopTokenIds: model.stopTokenIds,
+                predictionTokens: predictionTokens)
         }
         let streams = try ChoiceStreams(requests, engine: model.engine)
 
@@ -95,9 +98,7 @@ struct CompletionsController<Context: RequestContext> {
             }
             return CompletionResponse(
                 id: id, created: created, model: model.name, choices: choices,
-                usage: Usage(
-                    promptTokens: numPromptTokens,
-                    completionTokens: outputs.reduce(0) { $0 + $1.usage.completionTokens }))
+                usage: Usage(promptTokens: numPromptTokens, choices: outputs.map(\.usage)))
         }
 
         func stream(
@@ -116,7 +117,7 @@ struct CompletionsController<Context: RequestContext> {
                 try await send(chunk([CompletionChoice(index: index, text: prefix)]))
                 offsets[index] = prefix.count
             }
-            var numCompletionTokens = 0
+            var usages: [GenerationUsage] = []
             try await streams.forEachEvent { index, event in
                 switch event {
                 case .delta(let text, let tokens):
@@ -126,13 +127,13 @@ struct CompletionsController<Context: RequestContext> {
                     offsets[index] += tokens.reduce(0) { $0 + $1.text.count }
                     try await send(chunk([CompletionChoice(index: index, text: text, logprobs: logprobs)]))
                 case .finished(let reason, let usage):
-                    numCompletionTokens += usage.completionTokens
+                    usages.append(usage)
                     try await send(chunk([CompletionChoice(index: index, text: "", finishReason: reason)]))
                 }
             }
             if includeUsage {
                 try await send(
-                    chunk([], usage: Usage(promptTokens: numPromptTokens, completionTokens: numCompletionTokens)))
+                    chunk([], usage: Usage(promptTokens: numPromptTokens, choices: usages)))
             }
         }
     }

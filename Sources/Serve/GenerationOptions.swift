@@ -11,6 +11,8 @@ struct GenerationOptions: Sendable {
     var n: Int
     var stream: Bool
     var includeUsage: Bool
+    var prediction: PredictionInput?
+    var allowsSpeculation: Bool
 
     static let maxN = 8
     static let maxStopStrings = 4
@@ -55,6 +57,8 @@ struct GenerationOptions: Sendable {
             throw APIError.invalidRequest("stream_options is only allowed when stream is true.", param: "stream_options")
         }
         includeUsage = input.streamOptions?.includeUsage ?? false
+        prediction = input.prediction
+        allowsSpeculation = input.speculate ?? true
         ignoreEos = input.ignoreEos ?? false
         skipSpecialTokens = input.skipSpecialTokens ?? true
         sampling = SamplingParams(
@@ -79,15 +83,18 @@ struct GenerationOptions: Sendable {
         }
     }
 
-    /// One engine request per choice of a prompt. With a seed, choice `i` uses `seed + i` so the
-    /// choices differ yet the whole response is reproducible.
-    func generationRequests(promptTokens: [Int], maxTokens: Int, stopTokenIds: Set<Int>) -> [GenerationRequest] {
+    /// One engine request per choice of a prompt. Choice `i` draws with choice index `i` (its own random
+    /// stream under the same seed), so the choices differ yet the whole response is reproducible.
+    func generationRequests(
+        promptTokens: [Int], maxTokens: Int, stopTokenIds: Set<Int>, predictionTokens: [Int]? = nil
+    ) -> [GenerationRequest] {
         (0..<n).map { index in
             var sampling = self.sampling
-            sampling.seed = sampling.seed.map { $0 &+ UInt64(index) }
+            sampling.choiceIndex = index
             return GenerationRequest(
                 promptTokens: promptTokens, maxTokens: maxTokens, sampling: sampling, stopStrings: stopStrings,
-                stopTokenIds: ignoreEos ? [] : stopTokenIds, skipSpecialTokens: skipSpecialTokens)
+                stopTokenIds: ignoreEos ? [] : stopTokenIds, skipSpecialTokens: skipSpecialTokens,
+                predictionTokens: predictionTokens, allowsSpeculation: allowsSpeculation)
         }
     }
 }

@@ -30,8 +30,13 @@ extension ServedModel {
 extension EngineConfig {
     /// Defaults, overridden by config.json's `scheduler` section, overridden by the command line.
     init(settings: ServerConfig.SchedulerSettings?, maxNumSeqs: Int? = nil, maxNumBatchedTokens: Int? = nil,
-         kvCacheMemoryMib: Int? = nil) {
+         kvCacheMemoryMib: Int? = nil, speculation: ServerConfig.SpeculationSettings? = nil,
+         specMode: SpeculationConfig.Mode? = nil, specTokens: Int? = nil, ngramMin: Int? = nil, ngramMax: Int? = nil) {
         self.init()
+        if let value = specMode ?? speculation?.mode { self.speculation.mode = value }
+        if let value = specTokens ?? speculation?.numSpeculativeTokens { self.speculation.maxDraftTokens = value }
+        if let value = ngramMin ?? speculation?.ngramMin { self.speculation.ngramMin = value }
+        if let value = ngramMax ?? speculation?.ngramMax { self.speculation.ngramMax = value }
         if let value = maxNumSeqs ?? settings?.maxNumSeqs { self.maxNumSeqs = value }
         if let value = maxNumBatchedTokens ?? settings?.maxNumBatchedTokens { self.maxNumBatchedTokens = value }
         if let value = settings?.longPrefillTokenThreshold { longPrefillTokenThreshold = value }

@@ -74,9 +74,13 @@ struct SamplingInput: Decodable, Sendable {
     var stream: Bool?
     var streamOptions: StreamOptions?
     var user: String?
+    /// OpenAI's Predicted Outputs (see `PredictionInput`).
+    var prediction: PredictionInput?
+    /// Our extension: false keeps this request from speculating (no drafts), whatever the server's `--spec`.
+    var speculate: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case temperature, seed, stop, n, stream, user
+        case temperature, seed, stop, n, stream, user, prediction, speculate
         case topP = "top_p"
         case topK = "top_k"
         case minP = "min_p"

@@ -6,11 +6,36 @@ import Foundation
 struct Usage: Encodable, Sendable, Equatable {
     var promptTokens: Int
     var completionTokens: Int
+    /// With a prediction: OpenAI's `completion_tokens_details.accepted_prediction_tokens` / `rejected_...`.
+    var acceptedPredictionTokens: Int?
+    var rejectedPredictionTokens: Int?
 
     enum CodingKeys: String, CodingKey {
         case promptTokens = "prompt_tokens"
         case completionTokens = "completion_tokens"
         case totalTokens = "total_tokens"
+        case completionTokensDetails = "completion_tokens_details"
+    }
+
+    enum DetailKeys: String, CodingKey {
+        case acceptedPredictionTokens = "accepted_prediction_tokens"
+        case rejectedPredictionTokens = "rejected_prediction_tokens"
+    }
+
+    init(promptTokens: Int, completionTokens: Int, acceptedPredictionTokens: Int? = nil, rejectedPredictionTokens: Int? = nil) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.acceptedPredictionTokens = acceptedPredictionTokens
+        self.rejectedPredictionTokens = rejectedPredictionTokens
+    }
+
+    /// A response's usage: the prompt once, the choices' completions (and prediction counts) summed.
+    init(promptTokens: Int, choices: [GenerationUsage]) {
+        let predicted = choices.filter { $0.acceptedPredictionTokens != nil }
+        self.init(
+            promptTokens: promptTokens, completionTokens: choices.reduce(0) { $0 + $1.completionTokens },
+            acceptedPredictionTokens: predicted.isEmpty ? nil : predicted.reduce(0) { $0 + $1.acceptedPredictionTokens! },
+            rejectedPredictionTokens: predicted.isEmpty ? nil : predicted.reduce(0) { $0 + ($1.rejectedPredictionTokens ?? 0) })
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -18,6 +43,11 @@ struct Usage: Encodable, Sendable, Equatable {
         try container.encode(promptTokens, forKey: .promptTokens)
         try container.encode(completionTokens, forKey: .completionTokens)
         try container.encode(promptTokens + completionTokens, forKey: .totalTokens)
+        if let acceptedPredictionTokens {
+            var details = container.nestedContainer(keyedBy: DetailKeys.self, forKey: .completionTokensDetails)
+            try details.encode(acceptedPredictionTokens, forKey: .acceptedPredictionTokens)
+            try details.encode(rejectedPredictionTokens ?? 0, forKey: .rejectedPredictionTokens)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ struct ServerConfig: Codable, Sendable, Equatable {
     var defaultModel: String?
     var models: [String: ModelEntry] = [:]
     var scheduler: SchedulerSettings?
+    var speculation: SpeculationSettings?
 
     struct ModelEntry: Codable, Sendable, Equatable {
         /// Model directory, relative to the config file's directory unless absolute.
@@ -39,8 +40,25 @@ struct ServerConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// The `speculation` section; `--spec`, `--spec-tokens`, `--ngram-min`, `--ngram-max`, `--draft-model` override it.
+    struct SpeculationSettings: Codable, Sendable, Equatable {
+        var mode: SpeculationConfig.Mode?
+        var numSpeculativeTokens: Int?
+        var ngramMin: Int?
+        var ngramMax: Int?
+        var draftModel: String?
+
+        enum CodingKeys: String, CodingKey {
+            case mode
+            case numSpeculativeTokens = "num_speculative_tokens"
+            case ngramMin = "ngram_min"
+            case ngramMax = "ngram_max"
+            case draftModel = "draft_model"
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
-        case host, port, models, scheduler
+        case host, port, models, scheduler, speculation
         case defaultModel = "default_model"
     }
 
@@ -53,6 +71,7 @@ struct ServerConfig: Codable, Sendable, Equatable {
         defaultModel = try container.decodeIfPresent(String.self, forKey: .defaultModel)
         models = try container.decodeIfPresent([String: ModelEntry].self, forKey: .models) ?? [:]
         scheduler = try container.decodeIfPresent(SchedulerSettings.self, forKey: .scheduler)
+        speculation = try container.decodeIfPresent(SpeculationSettings.self, forKey: .speculation)
     }
 
     static func load(from url: URL) throws -> ServerConfig {

@@ -69,3 +69,54 @@ final class RaggedBatchTests: XCTestCase {
         }
     }
 }
+
+/// A decode step with draft tokens (a verify chunk) must give each row exactly — bit for bit — the logits a
+/// one-token decode at that position gives: otherwise speculation could change greedy output. That holds for
+/// bf16 checkpoints (our GEMM and attention use one summation order for every row count); f32 checkpoints go
+/// through BLAS, whose gemv and gemm kernels differ in the last bits, so the tiny f32 model gets a tolerance.
+final class VerifyChunkTests: XCTestCase {
+    private func checkVerifyRowsEqualDecodes(_ model: LlamaModel, prompt: [Int], numDrafts: Int, blockSize: Int, tolerance: Float = 0) throws {
+        let numBlocks = (prompt.count + numDrafts + 2 + blockSize - 1) / blockSize
+        let table = Array(0..<numBlocks)
+        // One token at a time.
+        let stepwise = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize)
+        try stepwise.forward(ForwardBatch([ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: table, logitIndices: [prompt.count - 1])]))
+        var tokens = [stepwise.argmax(row: 0)]
+        var expected: [[Float]] = []
+        for i in 0...numDrafts {
+            try stepwise.forward(ForwardBatch([ScheduledChunk(tokens: [tokens[i]], numCachedTokens: prompt.count + i, blockTable: table, logitIndices: [0])]))
+            expected.append(stepwise.withLogits(row: 0) { Array($0) })
+            tokens.append(stepwise.argmax(row: 0))
+        }
+        // The same tokens as one verify chunk, beside another sequence's prefill in the same batch.
+        let verifying = ModelRunner(model: model, numBlocks: numBlocks + 4, blockSize: blockSize)
+        try verifying.forward(ForwardBatch([ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: table, logitIndices: [prompt.count - 1])]))
+        let other = Array(prompt.reversed())
+        try verifying.forward(ForwardBatch([
+            ScheduledChunk(tokens: Array(tokens[0...numDrafts]), numCachedTokens: prompt.count, blockTable: table,
+                           logitIndices: Array(0...numDrafts), numDraftTokens: numDrafts),
+            ScheduledChunk(tokens: Array(other.prefix(4 * blockSize)), numCachedTokens: 0,
+                           blockTable: Array(numBlocks..<numBlocks + 4), logitIndices: [0]),
+        ]))
+        for row in 0...numDrafts {
+            let actual = verifying.withLogits(row: row) { Array($0) }
+            let numDifferent = zip(actual, expected[row]).filter { abs($0 - $1) > tolerance }.count
+            XCTAssertEqual(numDifferent, 0, "row \(row) of \(numDrafts) drafts after \(prompt.count) tokens: max difference \(zip(actual, expected[row]).map { abs($0 - $1) }.max()!)")
+        }
+    }
+
+    func testVerifyRowsEqualOneTokenDecodesTiny() throws {
+        let model = try SharedModels.tiny.get()
+        for (length, drafts) in [(3, 1), (5, 8), (13, 4), (30, 16)] {
+            try checkVerifyRowsEqualDecodes(model, prompt: (0..<length).map { ($0 * 11 + 5) % 96 }, numDrafts: drafts, blockSize: 16, tolerance: 1e-4)
+        }
+    }
+
+    func testVerifyRowsEqualOneTokenDecodesSmol() throws {
+        let model = try SharedModels.smol.get()
+        // Contexts that end inside a block and across block edges, up to the longest verify chunk.
+        for (length, drafts) in [(7, 8), (21, 8), (40, 16)] {
+            try checkVerifyRowsEqualDecodes(model, prompt: (0..<length).map { ($0 * 397 + 11) % 49152 }, numDrafts: drafts, blockSize: 16)
+        }
+    }
+}

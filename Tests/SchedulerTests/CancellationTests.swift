@@ -68,12 +68,12 @@ final class CancellationTests: XCTestCase {
         var scheduler = Scheduler(config: SchedulerConfig(blockSize: 4, numBlocks: 16))
         try? scheduler.add(SequenceRequest(id: 1, promptTokens: [1, 2, 3], maxNewTokens: 2, arrivalTime: 0))
         let first = scheduler.plan(now: 0)
-        XCTAssertEqual(scheduler.commit(first, sampled: [:]), [])
+        XCTAssertEqual(scheduler.commit(first, results: [:]), [])
         let retry = scheduler.plan(now: 0)
         XCTAssertEqual(retry.chunks.map(\.tokens), [[3]])
         XCTAssertEqual(retry.chunks.map(\.numCachedTokens), [2])
         XCTAssertEqual(retry.chunks.map(\.needsLogits), [true])
-        XCTAssertEqual(scheduler.commit(retry, sampled: [1: 9]), [.token(1, 9)])
+        XCTAssertEqual(scheduler.commit(retry, results: [1: ChunkResult(tokens: [9])]), [.token(1, 9)])
         XCTAssertEqual(scheduler.invariantViolations(), [])
     }
 

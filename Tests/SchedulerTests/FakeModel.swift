@@ -36,10 +36,10 @@ struct FakeModel {
         return Array(tokens[prompt.count...])
     }
 
-    /// Runs a step: writes each chunk's tokens into its blocks, then samples for chunks with needsLogits
-    /// from the context read back out of the cache.
-    mutating func forward(_ plan: StepPlan, file: StaticString = #filePath, line: UInt = #line) -> [SequenceID: Int] {
-        var sampled: [SequenceID: Int] = [:]
+    /// Runs a step: writes each chunk's tokens into its blocks, then for each logit row the next token after
+    /// the context up to that row, read back out of the cache (for a decode with drafts, row i sees drafts < i).
+    mutating func forward(_ plan: StepPlan, file: StaticString = #filePath, line: UInt = #line) -> [SequenceID: [Int]] {
+        var sampled: [SequenceID: [Int]] = [:]
         for chunk in plan.chunks {
             let end = chunk.numCachedTokens + chunk.tokens.count
             guard chunk.blockTable.count * blockSize >= end else {
@@ -63,7 +63,7 @@ struct FakeModel {
                 }
                 context.append(slot.token)
             }
-            sampled[chunk.id] = Self.nextToken(after: context)
+            sampled[chunk.id] = chunk.logitIndices.map { Self.nextToken(after: context.prefix(chunk.numCachedTokens + $0 + 1)) }
         }
         return sampled
     }
@@ -80,6 +80,10 @@ struct Harness {
     var outputs: [SequenceID: [Int]] = [:]
     var finished: [SequenceID: FinishReason] = [:]
     var plans: [StepPlan] = []
+    /// Drafts for the next plan, by sequence (speculative decoding); consumed by `plan`.
+    var drafts: [SequenceID: [Int]] = [:]
+    var numDraftTokens = 0
+    var numAcceptedDraftTokens = 0
 
     init(_ config: SchedulerConfig) {
         scheduler = Scheduler(config: config)
@@ -113,22 +117,57 @@ struct Harness {
         }
     }
 
+    /// Drafts of `count` tokens for every decoding sequence: the true continuation, with the token at
+    /// `wrongAt` (if any) replaced by a wrong one, so verification accepts exactly the tokens before it.
+    mutating func proposeDrafts(count: Int, wrongAt: (SequenceID) -> Int?) {
+        for id in scheduler.decodingIDs {
+            guard let request = requests[id] else { continue }
+            var context = request.promptTokens + (outputs[id] ?? [])
+            var draft: [Int] = []
+            for index in 0..<count {
+                let token = FakeModel.nextToken(after: context)
+                draft.append(index == wrongAt(id) ? token + 1 : token)
+                context.append(token)
+            }
+            drafts[id] = draft
+        }
+    }
+
     /// A prompt of `count` tokens, distinct per `seed`.
     static func prompt(_ count: Int, seed: Int) -> [Int] {
         (0..<count).map { (seed &* 7919 &+ $0 &* 31) % 1000 }
     }
 
     mutating func plan(file: StaticString = #filePath, line: UInt = #line) -> StepPlan {
-        let plan = scheduler.plan(now: now)
+        let plan = scheduler.plan(now: now, drafts: drafts)
+        drafts = [:]
         check(plan, file: file, line: line)
         plans.append(plan)
         return plan
     }
 
+    /// The engine's part: greedy verification (accept drafts while they equal the model's token, then take the
+    /// model's token) and the length limit, decided here as the engine decides it.
     @discardableResult
     mutating func commit(_ plan: StepPlan, file: StaticString = #filePath, line: UInt = #line) -> [SequenceEvent] {
-        let sampled = model.forward(plan, file: file, line: line)
-        let events = scheduler.commit(plan, sampled: sampled)
+        let rows = model.forward(plan, file: file, line: line)
+        var results: [SequenceID: ChunkResult] = [:]
+        for chunk in plan.chunks {
+            guard let predicted = rows[chunk.id], let generated = scheduler.numGeneratedTokens(of: chunk.id),
+                let request = requests[chunk.id]
+            else { continue }
+            var tokens: [Int] = []
+            for (row, token) in predicted.enumerated() {
+                tokens.append(token)
+                guard row < chunk.numDraftTokens, token == chunk.draftTokens.dropFirst(row).first else { break }
+            }
+            numDraftTokens += chunk.numDraftTokens
+            numAcceptedDraftTokens += tokens.count - 1
+            let remaining = request.maxNewTokens - generated
+            results[chunk.id] = ChunkResult(
+                tokens: Array(tokens.prefix(remaining)), finishReason: tokens.count >= remaining ? .length : nil)
+        }
+        let events = scheduler.commit(plan, results: results)
         record(events, file: file, line: line)
         checkInvariants(file: file, line: line)
         now += timeStep
@@ -185,8 +224,12 @@ struct Harness {
         for chunk in plan.chunks {
             XCTAssertFalse(chunk.tokens.isEmpty, "empty chunk for \(chunk.id)", file: file, line: line)
             if !chunk.isPrefill {
-                XCTAssertEqual(chunk.tokens.count, 1, "decode of \(chunk.id)", file: file, line: line)
-                XCTAssertTrue(chunk.needsLogits, file: file, line: line)
+                XCTAssertEqual(chunk.tokens.count, 1 + chunk.numDraftTokens, "decode of \(chunk.id)", file: file, line: line)
+                XCTAssertEqual(chunk.logitIndices, Array(0...chunk.numDraftTokens), file: file, line: line)
+                let remaining = (requests[chunk.id]?.maxNewTokens ?? 0) - (scheduler.numGeneratedTokens(of: chunk.id) ?? 0)
+                XCTAssertLessThan(chunk.numDraftTokens, remaining, "drafts past maxNewTokens", file: file, line: line)
+            } else {
+                XCTAssertEqual(chunk.numDraftTokens, 0, file: file, line: line)
             }
         }
         checkInvariants(file: file, line: line)

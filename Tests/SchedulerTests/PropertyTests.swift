@@ -1,7 +1,7 @@
 import XCTest
 import Scheduler
 
-/// 10k random operations against a small pool; after every one, every block is owned by exactly one
+/// 10k random operations (drafts verified and rejected among them) against a small pool; after every one, every block is owned by exactly one
 /// sequence or the free list. At the end nothing is leaked and every request is accounted for.
 final class PropertyTests: XCTestCase {
     func testTenThousandRandomOperations() {
@@ -46,7 +46,12 @@ final class PropertyTests: XCTestCase {
                 counts[error.map { "\($0)".prefix(while: { $0 != "(" }).description } ?? "added", default: 0] += 1
                 if !reuse { nextID += 1 }
                 if error == nil { live.append(id) }
-            case 30..<75:  // a full step
+            case 30..<75:  // a full step, half of them with drafts that are right up to a random token
+                if Bool.random(using: &generator) {
+                    let count = Int.random(in: 1...6, using: &generator)
+                    let wrongAt = (0..<16).map { _ in Int.random(in: 0...count, using: &generator) }
+                    harness.proposeDrafts(count: count, wrongAt: { wrongAt[$0 % 16] })
+                }
                 let (plan, events) = harness.step()
                 counts["preempted", default: 0] += plan.preempted.count
                 forget(events)
@@ -99,5 +104,7 @@ final class PropertyTests: XCTestCase {
             XCTAssertGreaterThan(counts[key, default: 0], 0, "seed \(seed): never hit \(key); \(counts)")
         }
         XCTAssertGreaterThan(harness.finished.values.filter { $0 == .length }.count, 100, "seed \(seed)")
+        XCTAssertGreaterThan(harness.numAcceptedDraftTokens, 100, "seed \(seed)")
+        XCTAssertGreaterThan(harness.numDraftTokens, harness.numAcceptedDraftTokens, "seed \(seed): no draft was rejected")
     }
 }

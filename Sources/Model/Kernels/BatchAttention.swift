@@ -3,8 +3,8 @@ import Dispatch
 import Synchronization
 
 /// One layer's attention over a ragged batch, cut into independent work items that both cores take from a
-/// shared counter. Short chunks (decode steps): one item per (sequence, kv head), straight from the cache
-/// blocks. Long chunks (prefill): each kv head's context is gathered once, then one item per (query head,
+/// shared counter. Short chunks (decode steps, with or without drafts): one item per (sequence, kv head),
+/// straight from the cache blocks. Long chunks (prefill): each kv head's context is gathered once, then one item per (query head,
 /// block of `rowsPerItem` rows). Items run costliest first so the cores finish together.
 /// The items depend only on the batch's shape: built once per forward, run in every layer.
 struct BatchAttentionPlan {
@@ -24,6 +24,9 @@ struct BatchAttentionPlan {
 
     /// Chunks up to this many tokens attend straight from the cache blocks; longer ones gather K/V and use BLAS.
     static let maxTokensForDirect = 4
+    /// Verify chunks (a decode with drafts) attend straight from the cache up to this many rows: the direct path
+    /// computes each row exactly as a one-token decode does, so speculation leaves greedy output unchanged.
+    static let maxTokensForDirectVerify = 17
     static let rowsPerItem = 16
 
     private let chunks: [Chunk]
@@ -44,7 +47,8 @@ struct BatchAttentionPlan {
         var firstRow = 0, gatherCount = 0, scoresPerWorker = 0
         for (index, sequence) in batch.sequences.enumerated() {
             let n = sequence.tokens.count, cached = sequence.numCachedTokens
-            let isDirect = n <= Self.maxTokensForDirect && headDim % 8 == 0
+            let directLimit = sequence.numDraftTokens > 0 ? Self.maxTokensForDirectVerify : Self.maxTokensForDirect
+            let isDirect = n <= directLimit && headDim % 8 == 0
             chunks.append(Chunk(firstRow: firstRow, numTokens: n, numCachedTokens: cached,
                                 blockTable: sequence.blockTable, gatherOffset: gatherCount))
             if isDirect {

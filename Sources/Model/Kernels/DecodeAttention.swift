@@ -72,13 +72,20 @@ extension Kernels {
                 if R.count > 3 { store(even.3 + odd.3, 3) }
                 slot += 8
             }
-            // A block size that is not a multiple of 8, or the context's last partial block.
+            // A block size that is not a multiple of 8, or the context's last partial block. Same fused even/odd
+            // order as a vector lane, so a key's score does not depend on which path the context length put it
+            // on (a verify chunk's context reaches further than a one-token decode's at the same position).
             for s in slot..<count {
                 for i in 0..<R.count {
                     let query = i == 0 ? q0 : i == 1 ? q1 : i == 2 ? q2 : q3
-                    var dot: Float = 0
-                    for d in 0..<hd { dot += query[d] * keysT[d * bs + s] }
-                    scores[i * context + position + s] = dot * scale
+                    var even: Float = 0, odd: Float = 0
+                    var d = 0
+                    while d < hd {
+                        even.addProduct(query[d], keysT[d * bs + s])
+                        odd.addProduct(query[d + 1], keysT[(d + 1) * bs + s])
+                        d += 2
+                    }
+                    scores[i * context + position + s] = (even + odd) * scale
                 }
             }
             position += count

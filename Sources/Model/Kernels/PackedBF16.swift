@@ -55,20 +55,35 @@ extension Kernels {
             nonisolated(unsafe) let x = x, y = y, w = panels.baseAddress!
             DispatchQueue.concurrentPerform(iterations: numThreads) { thread in
                 let first = numPanels * thread / numThreads, last = numPanels * (thread + 1) / numThreads
+                // One or two rows: two panels at a time, so a one-row decode still has four FMA chains in flight.
+                // More: tiles of three to six rows, as even as possible (nine rows run as 5 + 4, not 6 + 3).
+                if n <= 2 {
+                    for p in stride(from: first, to: last, by: 2) {
+                        let panels = (w + p * columns * 32, p + 1 < last ? w + (p + 1) * columns * 32 : nil)
+                        let outputs = (min(PackedBF16Panels.width, rows - PackedBF16Panels.width * p),
+                                       min(PackedBF16Panels.width, rows - PackedBF16Panels.width * (p + 1)))
+                        let yt = y + PackedBF16Panels.width * p
+                        if n == 2 {
+                            panelPairTile(TwoRows.self, x, panels, yt, columns: columns, ldy: rows, outputs: outputs)
+                        } else {
+                            panelPairTile(OneRow.self, x, panels, yt, columns: columns, ldy: rows, outputs: outputs)
+                        }
+                    }
+                    return
+                }
+                let numTiles = (n + 5) / 6
                 for p in first..<last {
                     let panel = w + p * columns * 32
                     let outputs = min(PackedBF16Panels.width, rows - PackedBF16Panels.width * p)
                     var t = 0
-                    while t < n {
-                        let tileRows = min(6, n - t)
+                    for tile in 0..<numTiles {
+                        let tileRows = n / numTiles + (tile < n % numTiles ? 1 : 0)
                         let xt = x + t * columns, yt = y + t * rows + PackedBF16Panels.width * p
                         switch tileRows {
                         case 6: panelTile(SixRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
                         case 5: panelTile(FiveRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
                         case 4: panelTile(FourRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
-                        case 3: panelTile(ThreeRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
-                        case 2: panelTile(TwoRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
-                        default: panelTile(OneRow.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
+                        default: panelTile(ThreeRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
                         }
                         t += tileRows
                     }
@@ -77,66 +92,80 @@ extension Kernels {
         }
     }
 
-    /// y[r, 0..<outputs] = Σ_k x[r, k] · panel[k] for r < R.count (1...6). One specialization per R, so the
-    /// `rowCount >` tests fold away. With three rows or fewer the spare accumulators take the odd k:
-    /// otherwise too few independent FMA chains would be in flight to hide the FMA latency.
+    /// y[r, 0..<outputs] = Σ_k x[r, k] · panel[k] for r < R.count (3...6). One specialization per R, so the
+    /// `rowCount >` tests fold away. Every output is one FMA chain over k in order — the same order in every
+    /// tile shape (`panelPairTile` too), so a row's result does not depend on how many rows share the call:
+    /// a verify chunk's rows equal one-token decodes bit for bit, and batching never changes a sequence's output.
     private static func panelTile<R: TileRowCount>(_: R.Type, _ x: UnsafePointer<Float>, _ panel: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>,
                                   columns: Int, ldy: Int, outputs: Int) {
         let rowCount = R.count
-        @inline(__always) func weights(_ k: Int) -> SIMD16<Float> {
-            let bits = panel.loadUnaligned(fromByteOffset: 32 * k, as: SIMD8<UInt32>.self)
-            return SIMD16(lowHalf: unsafeBitCast(bits &<< 16, to: SIMD8<Float>.self),
-                          highHalf: unsafeBitCast(bits & 0xFFFF_0000, to: SIMD8<Float>.self))
-        }
         // One base pointer per row (rows past R.count alias row 0 and are never read), indexed by k alone: the loop
         // then needs no per-k index arithmetic (with overflow checks) beside its FMAs.
         let x0 = x, x1 = rowCount > 1 ? x + columns : x, x2 = rowCount > 2 ? x + 2 * columns : x
         let x3 = rowCount > 3 ? x + 3 * columns : x, x4 = rowCount > 4 ? x + 4 * columns : x, x5 = rowCount > 5 ? x + 5 * columns : x
-        @inline(__always) func xs(_ r: Int, _ k: Int) -> SIMD16<Float> {
-            let row = r == 0 ? x0 : r == 1 ? x1 : r == 2 ? x2 : r == 3 ? x3 : r == 4 ? x4 : x5
-            return SIMD16(repeating: row[k])
-        }
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
         var a3 = SIMD16<Float>(), a4 = SIMD16<Float>(), a5 = SIMD16<Float>()
         var k = 0
-        if rowCount <= 3 {
-            while k + 1 < columns {
-                let even = weights(k), odd = weights(k + 1)
-                a0.addProduct(xs(0, k), even); a3.addProduct(xs(0, k + 1), odd)
-                if rowCount > 1 { a1.addProduct(xs(1, k), even); a4.addProduct(xs(1, k + 1), odd) }
-                if rowCount > 2 { a2.addProduct(xs(2, k), even); a5.addProduct(xs(2, k + 1), odd) }
-                k &+= 2
-            }
-            if k < columns {
-                let last = weights(k)
-                a0.addProduct(xs(0, k), last)
-                if rowCount > 1 { a1.addProduct(xs(1, k), last) }
-                if rowCount > 2 { a2.addProduct(xs(2, k), last) }
-            }
-            a0 += a3; a1 += a4; a2 += a5
+        while k < columns {
+            let w = panelWeights(panel, k)
+            a0.addProduct(SIMD16(repeating: x0[k]), w); a1.addProduct(SIMD16(repeating: x1[k]), w)
+            a2.addProduct(SIMD16(repeating: x2[k]), w)
+            if rowCount > 3 { a3.addProduct(SIMD16(repeating: x3[k]), w) }
+            if rowCount > 4 { a4.addProduct(SIMD16(repeating: x4[k]), w) }
+            if rowCount > 5 { a5.addProduct(SIMD16(repeating: x5[k]), w) }
+            k &+= 1
+        }
+        storePanelRow(a0, y, outputs); storePanelRow(a1, y + ldy, outputs)
+        storePanelRow(a2, y + 2 * ldy, outputs)
+        if rowCount > 3 { storePanelRow(a3, y + 3 * ldy, outputs) }
+        if rowCount > 4 { storePanelRow(a4, y + 4 * ldy, outputs) }
+        if rowCount > 5 { storePanelRow(a5, y + 5 * ldy, outputs) }
+    }
+
+    /// One or two rows against two panels at once (the second may be absent): each output is still one FMA chain
+    /// over k in order, and the second panel doubles the independent chains that hide FMA latency.
+    private static func panelPairTile<R: TileRowCount>(
+        _: R.Type, _ x: UnsafePointer<Float>, _ panels: (UnsafeRawPointer, UnsafeRawPointer?), _ y: UnsafeMutablePointer<Float>,
+        columns: Int, ldy: Int, outputs: (Int, Int)
+    ) {
+        let rowCount = R.count
+        let x0 = x, x1 = rowCount > 1 ? x + columns : x, x2 = rowCount > 2 ? x + 2 * columns : x
+        let first = panels.0, second = panels.1 ?? panels.0
+        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
+        var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>()
+        var k = 0
+        while k < columns {
+            let w = panelWeights(first, k), v = panelWeights(second, k)
+            let s0 = SIMD16(repeating: x0[k])
+            a0.addProduct(s0, w); b0.addProduct(s0, v)
+            if rowCount > 1 { let s1 = SIMD16(repeating: x1[k]); a1.addProduct(s1, w); b1.addProduct(s1, v) }
+            if rowCount > 2 { let s2 = SIMD16(repeating: x2[k]); a2.addProduct(s2, w); b2.addProduct(s2, v) }
+            k &+= 1
+        }
+        storePanelRow(a0, y, outputs.0)
+        if rowCount > 1 { storePanelRow(a1, y + ldy, outputs.0) }
+        if rowCount > 2 { storePanelRow(a2, y + 2 * ldy, outputs.0) }
+        guard panels.1 != nil else { return }
+        let z = y + PackedBF16Panels.width
+        storePanelRow(b0, z, outputs.1)
+        if rowCount > 1 { storePanelRow(b1, z + ldy, outputs.1) }
+        if rowCount > 2 { storePanelRow(b2, z + 2 * ldy, outputs.1) }
+    }
+
+    /// The 16 weights of a panel at input k, widened to f32.
+    @inline(__always)
+    private static func panelWeights(_ panel: UnsafeRawPointer, _ k: Int) -> SIMD16<Float> {
+        let bits = panel.loadUnaligned(fromByteOffset: 32 * k, as: SIMD8<UInt32>.self)
+        return SIMD16(lowHalf: unsafeBitCast(bits &<< 16, to: SIMD8<Float>.self),
+                      highHalf: unsafeBitCast(bits & 0xFFFF_0000, to: SIMD8<Float>.self))
+    }
+
+    @inline(__always)
+    private static func storePanelRow(_ a: SIMD16<Float>, _ row: UnsafeMutablePointer<Float>, _ outputs: Int) {
+        if outputs == PackedBF16Panels.width {
+            UnsafeMutableRawPointer(row).storeBytes(of: a, as: SIMD16<Float>.self)
         } else {
-            while k < columns {
-                let w = weights(k)
-                a0.addProduct(xs(0, k), w); a1.addProduct(xs(1, k), w); a2.addProduct(xs(2, k), w)
-                a3.addProduct(xs(3, k), w)
-                if rowCount > 4 { a4.addProduct(xs(4, k), w) }
-                if rowCount > 5 { a5.addProduct(xs(5, k), w) }
-                k &+= 1
-            }
+            for j in 0..<outputs { row[j] = a[j] }
         }
-        @inline(__always) func store(_ a: SIMD16<Float>, _ r: Int) {
-            let row = y + r * ldy
-            if outputs == PackedBF16Panels.width {
-                UnsafeMutableRawPointer(row).storeBytes(of: a, as: SIMD16<Float>.self)
-            } else {
-                for j in 0..<outputs { row[j] = a[j] }
-            }
-        }
-        store(a0, 0)
-        if rowCount > 1 { store(a1, 1) }
-        if rowCount > 2 { store(a2, 2) }
-        if rowCount > 3 { store(a3, 3) }
-        if rowCount > 4 { store(a4, 4) }
-        if rowCount > 5 { store(a5, 5) }
     }
 }

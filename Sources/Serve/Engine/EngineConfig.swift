@@ -21,6 +21,7 @@ struct EngineConfig: Sendable, Equatable {
     var bucketEdges: [Int] = SchedulerConfig.defaultBucketEdges
     /// Aging bound of the waiting queue.
     var maxWaitSeconds: Double = 2.0
+    var speculation = SpeculationConfig()
 
     /// Blocks that fit the memory budget for `model` (at least one).
     func numBlocks(for model: LlamaConfig) -> Int {

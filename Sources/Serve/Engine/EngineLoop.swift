@@ -13,23 +13,27 @@ struct EngineClock: Sendable {
     }
 }
 
-/// The engine step — drain the inbox → plan → forward → sample → commit → publish — and the state only
-/// the engine thread touches: scheduler, model runner (KV cache + scratch), active sequences.
+/// The engine step — drain the inbox → propose drafts → plan → forward → verify and sample → decide what is
+/// kept and what finished → commit → publish — and the state only the engine thread touches: scheduler,
+/// model runner (KV cache + scratch), active sequences, the step-time model speculation plans with.
 /// Not Sendable: created on the engine thread and never leaves it.
 final class EngineLoop {
-    private var scheduler: Scheduler
-    private let runner: ModelRunner
+    var scheduler: Scheduler
+    let runner: ModelRunner
     private let tokenizer: Tokenizer
     private let inbox: EngineInbox
-    private let metrics: EngineMetrics
+    let metrics: EngineMetrics
     private let clock: EngineClock
     private let logger: Logger
-    private var active: [SequenceID: ActiveSequence] = [:]
+    let speculation: SpeculationConfig
+    var active: [SequenceID: ActiveSequence] = [:]
+    /// Step seconds by rows, measured here; what drafting costs (`DraftLengthPlanner`).
+    var stepTimes: StepTimeModel
     private var numPreemptionsSeen = 0
 
     init(
-        model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, inbox: EngineInbox,
-        metrics: EngineMetrics, clock: EngineClock, logger: Logger
+        model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, speculation: SpeculationConfig,
+        inbox: EngineInbox, metrics: EngineMetrics, clock: EngineClock, logger: Logger
     ) {
         scheduler = Scheduler(config: schedulerConfig)
         runner = ModelRunner(
@@ -39,6 +43,8 @@ final class EngineLoop {
         self.metrics = metrics
         self.clock = clock
         self.logger = logger
+        self.speculation = speculation
+        stepTimes = StepTimeModel(maxRows: schedulerConfig.maxNumBatchedTokens)
     }
 
     /// Steps until shut down and out of work.
@@ -95,11 +101,15 @@ final class EngineLoop {
         active[submission.id] = ActiveSequence(
             continuation: submission.continuation,
             numPromptTokens: request.promptTokens.count,
-            stopTokenIds: request.stopTokenIds,
             wantsLogprobs: request.sampling.numTopLogprobs != nil,
             sampler: Sampler(params: request.sampling, promptTokens: request.promptTokens),
             output: SequenceOutput(
-                tokenizer: tokenizer, stopStrings: request.stopStrings, skipSpecialTokens: request.skipSpecialTokens),
+                tokenizer: tokenizer, stopStrings: request.stopStrings, stopTokenIds: request.stopTokenIds,
+                maxTokens: request.maxTokens, skipSpecialTokens: request.skipSpecialTokens),
+            speculation: request.allowsSpeculation
+                ? SequenceSpeculation(
+                    promptTokens: request.promptTokens, predictionTokens: request.predictionTokens, config: speculation)
+                : nil,
             arrivalTime: submission.arrivalTime)
         return true
     }
@@ -108,16 +118,16 @@ final class EngineLoop {
 
     /// One engine step; false if the plan was empty.
     private func step() -> Bool {
-        let plan = scheduler.plan(now: clock.now())
+        let plan = scheduler.plan(now: clock.now(), drafts: proposeDrafts())
         guard !plan.isEmpty else {
             publishStats()
             return false
         }
         markStarted(plan)
 
-        let batch = ForwardBatch(plan.chunks)
+        let started = clock.now()
         do {
-            try runner.forward(batch)
+            try runner.forward(ForwardBatch(plan.chunks))
         } catch {
             // The scheduler only plans valid batches; if the model disagrees, end these sequences rather
             // than retrying the same batch forever.
@@ -127,42 +137,61 @@ final class EngineLoop {
             return true
         }
 
-        let now = clock.now()
-        var sampled: [SequenceID: Int] = [:]
-        var sampledDetails: [SequenceID: SampledToken] = [:]
+        var results: [SequenceID: ChunkResult] = [:]
         var row = 0
         for chunk in plan.chunks where chunk.needsLogits {
-            defer { row += 1 }
-            let id = chunk.id
-            guard active[id] != nil else { continue }
-            let position = active[id]!.numGeneratedTokens
-            let token = runner.withLogits(row: row) { active[id]!.sampler.sample($0, position: position) }
-            active[id]!.sampler.accept(token.token)
-            recordTokenTiming(id, now: now)
-            if active[id]!.stopTokenIds.contains(token.token) {
-                // eos: not emitted, but counted in usage as vLLM does.
-                end(id, reason: .stop)
-            } else {
-                sampled[id] = token.token
-                sampledDetails[id] = token
-            }
+            defer { row += chunk.logitIndices.count }
+            guard active[chunk.id] != nil else { continue }
+            results[chunk.id] = decide(chunk, firstRow: row)
         }
-
-        for event in scheduler.commit(plan, sampled: sampled) {
-            switch event {
-            case .token(let id, let token):
-                guard let details = sampledDetails[id] else { continue }
-                publishToken(id, token: token, details: details)
-            case .finished(let id, let reason):
-                switch reason {
-                case .stop: end(id, reason: .stop, alreadyFinished: true)
-                case .length: end(id, reason: .length, alreadyFinished: true)
-                case .cancelled: end(id, reason: nil, alreadyFinished: true)
-                }
-            }
-        }
+        let finished = clock.now()
+        stepTimes.record(rows: plan.numTokens, seconds: finished - started)
+        scheduler.commit(plan, results: results)
+        for (id, result) in results where result.finishReason != nil { close(id) }
         publishStats()
         return true
+    }
+
+    /// The one place that decides a sequence's step: verify its drafts row by row (the token the sampler
+    /// draws at each output position, the same one it would draw without drafts; accepted while it equals
+    /// the draft), keep tokens up to the first that finishes it (eos, stop string, max tokens), stream them.
+    private func decide(_ chunk: ScheduledChunk, firstRow: Int) -> ChunkResult {
+        let id = chunk.id
+        let drafts = chunk.draftTokens
+        var sampled: [SampledToken] = []
+        for row in 0...drafts.count {
+            let position = active[id]!.output.numGeneratedTokens + row
+            let token = runner.withLogits(row: firstRow + row) { active[id]!.sampler.sample($0, position: position) }
+            active[id]!.sampler.accept(token.token)
+            sampled.append(token)
+            guard row < drafts.count, token.token == drafts[drafts.startIndex + row] else { break }
+        }
+        let numAccepted = sampled.count - 1
+        metrics.recordVerification(numDrafted: drafts.count, numAccepted: numAccepted)
+
+        let accepted = active[id]!.output.accept(sampled.lazy.map(\.token))
+        let kept = sampled.prefix(accepted.numKept).map(\.token)
+        active[id]!.speculation?.record(numDrafted: drafts.count, numAccepted: numAccepted, newTokens: kept)
+        recordTokenTiming(id, numTokens: accepted.numKept)
+        publish(id, accepted, sampled)
+        let reason: FinishReason? = accepted.finishReason.map { $0 == .stop ? .stop : .length }
+        return ChunkResult(tokens: kept, finishReason: reason)
+    }
+
+    /// Streams a step's kept tokens, one delta each (as without speculation), and the finish if it came.
+    private func publish(_ id: SequenceID, _ accepted: SequenceOutput.Accepted, _ sampled: [SampledToken]) {
+        let sequence = active[id]!
+        for (piece, token) in zip(accepted.pieces, sampled) {
+            let generated = GeneratedToken(
+                token: token.token, text: tokenizer.decode([token.token], skipSpecialTokens: false),
+                logprob: sequence.wantsLogprobs ? token.logprob : nil, topLogprobs: token.topLogprobs)
+            sequence.continuation.yield(.delta(text: piece, tokens: [generated]))
+        }
+        guard let reason = accepted.finishReason else { return }
+        if !accepted.tail.isEmpty { sequence.continuation.yield(.delta(text: accepted.tail, tokens: [])) }
+        sequence.continuation.yield(.finished(reason, sequence.usage))
+        sequence.continuation.finish()
+        recordFinish(sequence, reason: reason)
     }
 
     /// Sequences the plan runs for the first time stop counting against the waiting bound.
@@ -177,49 +206,37 @@ final class EngineLoop {
         inbox.markStarted(count)
     }
 
-    private func recordTokenTiming(_ id: SequenceID, now: Double) {
-        let sequence = active[id]!
-        if let last = sequence.lastTokenTime {
+    private func recordTokenTiming(_ id: SequenceID, numTokens: Int) {
+        let now = clock.now()
+        if let last = active[id]!.lastTokenTime {
             metrics.interTokenLatency.record(seconds: now - last)
         } else {
-            metrics.timeToFirstToken.record(seconds: now - sequence.arrivalTime)
+            metrics.timeToFirstToken.record(seconds: now - active[id]!.arrivalTime)
         }
         active[id]!.lastTokenTime = now
-        active[id]!.numGeneratedTokens += 1
-        metrics.generationTokens.increment()
+        metrics.generationTokens.increment(by: numTokens)
     }
 
-    /// Streams one committed token; ends the sequence if its text reached a stop string.
-    private func publishToken(_ id: SequenceID, token: Int, details: SampledToken) {
-        guard var sequence = active[id] else { return }
-        let text = sequence.output.append(token)
-        let generated = GeneratedToken(
-            token: token, text: tokenizer.decode([token], skipSpecialTokens: false),
-            logprob: sequence.wantsLogprobs ? details.logprob : nil, topLogprobs: details.topLogprobs)
-        sequence.continuation.yield(.delta(text: text, tokens: [generated]))
-        let isStopped = sequence.output.isStopped
-        active[id] = sequence
-        if isStopped { end(id, reason: .stop) }
+    /// Forgets a sequence whose stream `publish` finished (the commit freed its blocks).
+    private func close(_ id: SequenceID) {
+        guard let sequence = active.removeValue(forKey: id) else { return }
+        if !sequence.hasStarted { inbox.markStarted(1) }
     }
 
-    /// Ends sequence `id`: frees it in the scheduler (unless `alreadyFinished`), flushes held-back text and
-    /// sends `.finished`. `reason` nil = cancelled: the stream just ends.
-    private func end(_ id: SequenceID, reason: GenerationFinishReason?, alreadyFinished: Bool = false) {
-        if !alreadyFinished {
-            _ = scheduler.finish(id, reason: reason == .stop ? .stop : reason == .length ? .length : .cancelled)
-        }
+    /// Ends sequence `id` from outside its output (forward failure, shutdown): frees it in the scheduler, flushes
+    /// held-back text and sends `.finished`.
+    private func end(_ id: SequenceID, reason: GenerationFinishReason) {
+        _ = scheduler.finish(id, reason: reason == .stop ? .stop : .length)
         guard var sequence = active.removeValue(forKey: id) else { return }
         if !sequence.hasStarted { inbox.markStarted(1) }
-        guard var reason else {
-            sequence.continuation.finish()
-            return
-        }
-        let tail = sequence.output.finish()
-        if sequence.output.isStopped { reason = .stop }
+        let (tail, finalReason) = sequence.output.finish(reason: reason)
         if !tail.isEmpty { sequence.continuation.yield(.delta(text: tail, tokens: [])) }
-        sequence.continuation.yield(.finished(reason, sequence.usage))
+        sequence.continuation.yield(.finished(finalReason, sequence.usage))
         sequence.continuation.finish()
+        recordFinish(sequence, reason: finalReason)
+    }
 
+    private func recordFinish(_ sequence: ActiveSequence, reason: GenerationFinishReason) {
         metrics.promptTokens.increment(by: sequence.numPromptTokens)
         metrics.e2eLatency.record(seconds: clock.now() - sequence.arrivalTime)
         (reason == .stop ? metrics.successStop : metrics.successLength).increment()

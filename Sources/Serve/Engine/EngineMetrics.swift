@@ -17,6 +17,9 @@ import Scheduler
 /// - `serve_prompt_tokens_total`, `serve_generation_tokens_total` (sampled tokens, eos included).
 /// - `serve_num_preemptions_total`.
 /// - `serve_request_success_total{finished_reason="stop"|"length"}`; cancelled requests are not counted.
+/// - Speculative decoding: `serve_spec_decode_num_drafts_total` (sequence-steps that verified drafts),
+///   `serve_spec_decode_num_draft_tokens_total`, `serve_spec_decode_num_accepted_tokens_total`, and
+///   `serve_spec_decode_num_accepted_tokens_per_pos_total{position="0"|...}` (draft i accepted).
 ///
 /// Histograms (swift-metrics `Timer`s; seconds in Prometheus):
 /// - `serve_time_to_first_token_seconds`: from `generate` to the first sampled token.
@@ -34,12 +37,16 @@ final class EngineMetrics: Sendable {
     let numPreemptions: Counter
     let successStop: Counter
     let successLength: Counter
+    let specDrafts: Counter
+    let specDraftTokens: Counter
+    let specAcceptedTokens: Counter
+    let specAcceptedPerPosition: [Counter]
     let timeToFirstToken: Timer
     let interTokenLatency: Timer
     let e2eLatency: Timer
     let queueTime: Timer
 
-    init(factory: any MetricsFactory, bucketEdges: [Int]) {
+    init(factory: any MetricsFactory, bucketEdges: [Int], maxDraftTokens: Int = 0) {
         numRequestsRunning = Gauge(label: "serve_num_requests_running", factory: factory)
         numRequestsWaiting = Gauge(label: "serve_num_requests_waiting", factory: factory)
         kvCacheUsage = Gauge(label: "serve_kv_cache_usage_perc", factory: factory)
@@ -54,6 +61,12 @@ final class EngineMetrics: Sendable {
             label: "serve_request_success_total", dimensions: [("finished_reason", "stop")], factory: factory)
         successLength = Counter(
             label: "serve_request_success_total", dimensions: [("finished_reason", "length")], factory: factory)
+        specDrafts = Counter(label: "serve_spec_decode_num_drafts_total", factory: factory)
+        specDraftTokens = Counter(label: "serve_spec_decode_num_draft_tokens_total", factory: factory)
+        specAcceptedTokens = Counter(label: "serve_spec_decode_num_accepted_tokens_total", factory: factory)
+        specAcceptedPerPosition = (0..<max(0, maxDraftTokens)).map {
+            Counter(label: "serve_spec_decode_num_accepted_tokens_per_pos_total", dimensions: [("position", String($0))], factory: factory)
+        }
         timeToFirstToken = Timer(label: "serve_time_to_first_token_seconds", factory: factory)
         interTokenLatency = Timer(label: "serve_inter_token_latency_seconds", factory: factory)
         e2eLatency = Timer(label: "serve_e2e_request_latency_seconds", factory: factory)
@@ -70,6 +83,17 @@ final class EngineMetrics: Sendable {
             gauge.record(count)
         }
         if numNewPreemptions > 0 { numPreemptions.increment(by: numNewPreemptions) }
+    }
+}
+
+extension EngineMetrics {
+    /// One sequence verified `numDrafted` drafts and accepted the first `numAccepted`.
+    func recordVerification(numDrafted: Int, numAccepted: Int) {
+        guard numDrafted > 0 else { return }
+        specDrafts.increment()
+        specDraftTokens.increment(by: numDrafted)
+        if numAccepted > 0 { specAcceptedTokens.increment(by: numAccepted) }
+        for position in 0..<min(numAccepted, specAcceptedPerPosition.count) { specAcceptedPerPosition[position].increment() }
     }
 }
 

@@ -14,6 +14,11 @@ struct GenerationRequest: Sendable {
     /// Generation ends on these tokens (eos); they are not emitted. Empty with `ignore_eos`.
     var stopTokenIds: Set<Int> = []
     var skipSpecialTokens: Bool = true
+    /// OpenAI's Predicted Outputs: the expected output (e.g. the text being edited), tokenized; drafts come
+    /// from it. Never changes the output, only its speed.
+    var predictionTokens: [Int]? = nil
+    /// false: this request never speculates (its steps carry no drafts), whatever the server's mode.
+    var allowsSpeculation: Bool = true
 }
 
 /// A generated token with what `logprobs` responses need.
@@ -29,6 +34,9 @@ struct GeneratedToken: Sendable, Equatable {
 struct GenerationUsage: Sendable, Equatable {
     var promptTokens: Int
     var completionTokens: Int
+    /// With a prediction: its tokens that appeared in the output (accepted as drafts), and the others.
+    var acceptedPredictionTokens: Int? = nil
+    var rejectedPredictionTokens: Int? = nil
 }
 
 enum GenerationEvent: Sendable, Equatable {

@@ -35,15 +35,17 @@ final class LlamaBatchEngine: GenerationEngine {
         self.schedulerConfig = schedulerConfig
         let inbox = EngineInbox(maxWaitingRequests: config.maxWaitingRequests)
         self.inbox = inbox
-        let metrics = EngineMetrics(factory: metricsFactory, bucketEdges: schedulerConfig.bucketEdges)
+        let metrics = EngineMetrics(
+            factory: metricsFactory, bucketEdges: schedulerConfig.bucketEdges,
+            maxDraftTokens: config.speculation.maxDraftTokens)
         let clock = clock
         logger.info(
-            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, max \(schedulerConfig.maxNumSeqs) sequences, \(schedulerConfig.maxNumBatchedTokens) tokens per step, prompts over \(schedulerConfig.longPrefillTokenThreshold) tokens prefill \(schedulerConfig.longPrefillChunkTokens) per step beside decodes")
+            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, max \(schedulerConfig.maxNumSeqs) sequences, \(schedulerConfig.maxNumBatchedTokens) tokens per step, prompts over \(schedulerConfig.longPrefillTokenThreshold) tokens prefill \(schedulerConfig.longPrefillChunkTokens) per step beside decodes; speculation \(config.speculation.mode.rawValue), up to \(config.speculation.maxDraftTokens) drafts per sequence")
         let thread = Thread {
             // Named from inside: on Linux a name set before `start()` is not visible to `Thread.current`.
             Thread.current.name = "llm-engine"
             let loop = EngineLoop(
-                model: model, tokenizer: tokenizer, schedulerConfig: schedulerConfig, inbox: inbox,
+                model: model, tokenizer: tokenizer, schedulerConfig: schedulerConfig, speculation: config.speculation, inbox: inbox,
                 metrics: metrics, clock: clock, logger: logger)
             loop.run()
             inbox.markExited()

@@ -1,0 +1,32 @@
+import Foundation
+import Scheduler
+
+extension EngineLoop {
+    /// Drafts for the next plan: each decoding sequence's proposal, trimmed to the lengths that maximise
+    /// expected tokens per second for this step (`DraftLengthPlanner`, on step times measured here).
+    func proposeDrafts() -> [SequenceID: [Int]] {
+        guard speculation.maxDraftTokens > 0 else { return [:] }
+        let decoding = scheduler.decodingIDs
+        var proposals: [SequenceID: [Int]] = [:]
+        var candidates: [DraftLengthPlanner.Candidate] = []
+        for id in decoding where active[id]?.speculation != nil {
+            let draft = active[id]!.speculation!.propose(maxTokens: speculation.maxDraftTokens)
+            guard !draft.isEmpty else { continue }
+            proposals[id] = draft
+            candidates.append(.init(id: id, numOffered: draft.count, acceptance: active[id]!.speculation!.acceptance))
+        }
+        guard !candidates.isEmpty else { return [:] }
+        let budget = scheduler.config.maxNumBatchedTokens
+        let baseRows = decoding.count + min(budget - decoding.count, scheduler.numTokensAwaitingPrefill)
+        let lengths = DraftLengthPlanner.choose(
+            candidates, numDecodes: decoding.count, baseRows: baseRows, maxDraftRows: budget - decoding.count,
+            timeModel: stepTimes)
+        if ProcessInfo.processInfo.environment["SPEC_DEBUG"] != nil {
+            let times = (1...10).map { stepTimes.estimate(rows: $0).map { String(format: "%.1f", $0 * 1000) } ?? "-" }
+            print("offered \(candidates.map(\.numOffered)) rates \(candidates.first!.acceptance.rates.map { String(format: "%.2f", $0) }) lengths \(lengths) t \(times)")
+        }
+        var drafts: [SequenceID: [Int]] = [:]
+        for (id, count) in lengths where count > 0 { drafts[id] = Array(proposals[id]!.prefix(count)) }
+        return drafts
+    }
+}
