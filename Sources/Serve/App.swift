@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("spec"), help: "Speculative decoding: off, ngram (prompt lookup) or draft (needs --draft-model) (default: the config's speculation.mode, else ngram). A request's `prediction` is used in every mode.")
     var specMode: SpeculationConfig.Mode?
 
+    @Option(help: "Draft model for --spec draft: a name from the config's models or a model directory with the target's tokenizer (default: the config's speculation.draft_model).")
+    var draftModel: String?
+
     @Option(name: .customLong("spec-tokens"), help: "Most draft tokens per sequence per step, 1...16; each step picks 0...this per sequence from measured step times and acceptance (default: 8).")
     var specTokens: Int?
 
@@ -75,6 +78,14 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "serve")
         logger.logLevel = .info
         logger.info("loading model '\(resolved.name)' from \(resolved.directory.path)")
+        let draftName = draftModel ?? serverConfig.speculation?.draftModel
+        let mode = specMode ?? serverConfig.speculation?.mode
+        if mode == .draft && draftName == nil { throw ServeError.draftModeWithoutDraftModel }
+        var draftDirectory: URL?
+        if mode == .draft, let draftName {
+            draftDirectory = try await resolver.resolve(draftName).directory
+            logger.info("draft model from \(draftDirectory!.path)")
+        }
         let engineConfig = EngineConfig(
             settings: serverConfig.scheduler, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
             kvCacheMemoryMib: kvCacheMemoryMib, speculation: serverConfig.speculation, specMode: specMode,
@@ -83,6 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         let (served, engine) = try ServedModel.load(
             name: resolved.name, directory: resolved.directory, engineConfig: engineConfig,
+            draftDirectory: draftDirectory,
             metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
 
         let app = buildApplication(

@@ -97,6 +97,8 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
     case missingWeights(name: String, path: String)
     case notAModelDirectory(String)
     case fetchFailed(script: String, status: Int32)
+    case draftVocabularyMismatch(path: String, draft: Int, target: Int)
+    case draftModeWithoutDraftModel
 
     var description: String {
         switch self {
@@ -113,6 +115,11 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
             "\(path) is not a model directory (expected config.json and tokenizer.json or tokenizer.model in it)"
         case .fetchFailed(let script, let status):
             "fetch script \(script) failed with exit status \(status)"
+        case .draftVocabularyMismatch(let path, let draft, let target):
+            "draft model \(path) cannot draft for this model: its vocabulary (\(draft) tokens) or tokenizer differs "
+                + "from the target's (\(target) tokens); a draft must share the target's tokenizer"
+        case .draftModeWithoutDraftModel:
+            "--spec draft needs a draft model: pass --draft-model NAME|PATH (or set speculation.draft_model in the config)"
         }
     }
 }

@@ -13,6 +13,7 @@ struct EngineMetricsTests {
         let registry = PrometheusCollectorRegistry()
         var config = EngineConfig()
         config.kvCacheMemoryBytes = 16 << 20
+        config.speculation.mode = .off  // one token per step, so the latency counts below are exact
         let engine = LlamaBatchEngine(
             model: fixture.model, tokenizer: fixture.tokenizer, config: config,
             metricsFactory: PrometheusMetricsFactory(registry: registry))

@@ -15,12 +15,24 @@ extension EngineLoop {
             proposals[id] = draft
             candidates.append(.init(id: id, numOffered: draft.count, acceptance: active[id]!.speculation!.acceptance))
         }
+        // A draft model offers the most drafts to every sequence it drafts for; the plan holds placeholders
+        // that `DraftModelProposer.fill` replaces once the scheduler has given the draft positions blocks.
+        if let draftModel {
+            for id in decoding where draftModel.isDrafting(id) && proposals[id] == nil {
+                proposals[id] = Array(repeating: 0, count: speculation.maxDraftTokens)
+                candidates.append(.init(id: id, numOffered: speculation.maxDraftTokens, acceptance: draftModel.acceptance(of: id)!))
+            }
+        }
         guard !candidates.isEmpty else { return [:] }
+        let numModelDrafted = draftModel == nil ? 0 : candidates.filter { draftModel!.isDrafting($0.id) }.count
         let budget = scheduler.config.maxNumBatchedTokens
         let baseRows = decoding.count + min(budget - decoding.count, scheduler.numTokensAwaitingPrefill)
         let lengths = DraftLengthPlanner.choose(
             candidates, numDecodes: decoding.count, baseRows: baseRows, maxDraftRows: budget - decoding.count,
-            timeModel: stepTimes)
+            timeModel: stepTimes,
+            extraSeconds: { [draftModel] _, longest in
+                draftModel?.estimatedSeconds(numSequences: numModelDrafted, maxPerSequence: longest) ?? 0
+            })
         if ProcessInfo.processInfo.environment["SPEC_DEBUG"] != nil {
             let times = (1...10).map { stepTimes.estimate(rows: $0).map { String(format: "%.1f", $0 * 1000) } ?? "-" }
             print("offered \(candidates.map(\.numOffered)) rates \(candidates.first!.acceptance.rates.map { String(format: "%.2f", $0) }) lengths \(lengths) t \(times)")

@@ -29,11 +29,15 @@ final class EngineLoop {
     var active: [SequenceID: ActiveSequence] = [:]
     /// Step seconds by rows, measured here; what drafting costs (`DraftLengthPlanner`).
     var stepTimes: StepTimeModel
+    /// The draft model (`--spec draft`), nil otherwise.
+    let draftModel: DraftModelProposer?
+    /// Reused for the target's distribution when verifying a draft model's drafts.
+    private var targetDistribution = TokenDistribution()
     private var numPreemptionsSeen = 0
 
     init(
         model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, speculation: SpeculationConfig,
-        inbox: EngineInbox, metrics: EngineMetrics, clock: EngineClock, logger: Logger
+        draftModel: LlamaModel? = nil, inbox: EngineInbox, metrics: EngineMetrics, clock: EngineClock, logger: Logger
     ) {
         scheduler = Scheduler(config: schedulerConfig)
         runner = ModelRunner(
@@ -45,6 +49,12 @@ final class EngineLoop {
         self.logger = logger
         self.speculation = speculation
         stepTimes = StepTimeModel(maxRows: schedulerConfig.maxNumBatchedTokens)
+        self.draftModel = speculation.mode == .draft ? draftModel.map {
+            DraftModelProposer(
+                model: $0, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize,
+                maxDraftTokens: speculation.maxDraftTokens, prior: speculation.draftModelPrior,
+                maxRows: schedulerConfig.maxNumSeqs, clock: clock)
+        } : nil
     }
 
     /// Steps until shut down and out of work.
@@ -77,6 +87,7 @@ final class EngineLoop {
         for id in mail.cancellations {
             guard let sequence = active.removeValue(forKey: id) else { continue }
             _ = scheduler.finish(id, reason: .cancelled)
+            draftModel?.remove(id)
             if !sequence.hasStarted { numEndedUnstarted += 1 }
         }
         inbox.markStarted(numEndedUnstarted)
@@ -98,11 +109,18 @@ final class EngineLoop {
             submission.continuation.finish()
             return false
         }
+        let sampler = Sampler(params: request.sampling, promptTokens: request.promptTokens)
+        if let draftModel, request.allowsSpeculation, request.predictionTokens?.isEmpty ?? true {
+            // Same seed as the target's, so a seeded request drafts the same way every time.
+            var params = request.sampling
+            params.seed = sampler.seed
+            draftModel.add(submission.id, sampler: Sampler(params: params, promptTokens: request.promptTokens), promptTokens: request.promptTokens)
+        }
         active[submission.id] = ActiveSequence(
             continuation: submission.continuation,
             numPromptTokens: request.promptTokens.count,
             wantsLogprobs: request.sampling.numTopLogprobs != nil,
-            sampler: Sampler(params: request.sampling, promptTokens: request.promptTokens),
+            sampler: sampler,
             output: SequenceOutput(
                 tokenizer: tokenizer, stopStrings: request.stopStrings, stopTokenIds: request.stopTokenIds,
                 maxTokens: request.maxTokens, skipSpecialTokens: request.skipSpecialTokens),
@@ -118,15 +136,17 @@ final class EngineLoop {
 
     /// One engine step; false if the plan was empty.
     private func step() -> Bool {
-        let plan = scheduler.plan(now: clock.now(), drafts: proposeDrafts())
+        var plan = scheduler.plan(now: clock.now(), drafts: proposeDrafts())
         guard !plan.isEmpty else {
             publishStats()
             return false
         }
         markStarted(plan)
+        for id in plan.preempted { draftModel?.dropCache(id) }
 
         let started = clock.now()
         do {
+            try draftModel?.fill(&plan)
             try runner.forward(ForwardBatch(plan.chunks))
         } catch {
             // The scheduler only plans valid batches; if the model disagrees, end these sequences rather
@@ -158,24 +178,54 @@ final class EngineLoop {
     private func decide(_ chunk: ScheduledChunk, firstRow: Int) -> ChunkResult {
         let id = chunk.id
         let drafts = chunk.draftTokens
-        var sampled: [SampledToken] = []
-        for row in 0...drafts.count {
-            let position = active[id]!.output.numGeneratedTokens + row
-            let token = runner.withLogits(row: firstRow + row) { active[id]!.sampler.sample($0, position: position) }
-            active[id]!.sampler.accept(token.token)
-            sampled.append(token)
-            guard row < drafts.count, token.token == drafts[drafts.startIndex + row] else { break }
-        }
+        let sampled = verify(chunk, firstRow: firstRow)
         let numAccepted = sampled.count - 1
         metrics.recordVerification(numDrafted: drafts.count, numAccepted: numAccepted)
 
         let accepted = active[id]!.output.accept(sampled.lazy.map(\.token))
         let kept = sampled.prefix(accepted.numKept).map(\.token)
         active[id]!.speculation?.record(numDrafted: drafts.count, numAccepted: numAccepted, newTokens: kept)
+        draftModel?.record(id, chunkStart: chunk.numCachedTokens, numDrafted: drafts.count, numAccepted: numAccepted, newTokens: kept)
         recordTokenTiming(id, numTokens: accepted.numKept)
         publish(id, accepted, sampled)
+        if accepted.finishReason != nil { draftModel?.remove(id) }
         let reason: FinishReason? = accepted.finishReason.map { $0 == .stop ? .stop : .length }
         return ChunkResult(tokens: kept, finishReason: reason)
+    }
+
+    /// The target's tokens for a chunk's rows, up to and including the first that is not an accepted draft.
+    /// Drafts without probabilities (n-gram, prediction, any greedy draft): the token the sampler draws at that
+    /// output position — the one it would draw without drafts — accepted while it equals the draft. A draft
+    /// model's drafts when sampling: the rejection rule (`SpeculativeVerification`), which keeps the target's
+    /// distribution exactly. Each token is recorded for penalties before the next row is sampled.
+    private func verify(_ chunk: ScheduledChunk, firstRow: Int) -> [SampledToken] {
+        let id = chunk.id
+        let drafts = chunk.draftTokens
+        let usesRejection = active[id]!.sampler.params.temperature > 0 && draftModel?.isDrafting(id) == true
+        var sampled: [SampledToken] = []
+        for row in 0...drafts.count {
+            let position = active[id]!.output.numGeneratedTokens + row
+            let isDraftRow = row < drafts.count
+            let draft = isDraftRow ? drafts[drafts.startIndex + row] : -1
+            let token: SampledToken
+            var isAccepted = false
+            if usesRejection, isDraftRow, let q = draftModel?.distribution(of: id, draft: row) {
+                token = runner.withLogits(row: firstRow + row) { logits in
+                    active[id]!.sampler.distribution(logits, into: &targetDistribution)
+                    let verdict = active[id]!.sampler.verify(
+                        draft: draft, target: targetDistribution, draftDistribution: q, position: position)
+                    if case .accepted = verdict { isAccepted = true }
+                    return active[id]!.sampler.sampledToken(verdict.token, logits: logits)
+                }
+            } else {
+                token = runner.withLogits(row: firstRow + row) { active[id]!.sampler.sample($0, position: position) }
+                isAccepted = isDraftRow && token.token == draft
+            }
+            active[id]!.sampler.accept(token.token)
+            sampled.append(token)
+            guard isAccepted else { break }
+        }
+        return sampled
     }
 
     /// Streams a step's kept tokens, one delta each (as without speculation), and the finish if it came.
@@ -219,6 +269,7 @@ final class EngineLoop {
 
     /// Forgets a sequence whose stream `publish` finished (the commit freed its blocks).
     private func close(_ id: SequenceID) {
+        draftModel?.remove(id)
         guard let sequence = active.removeValue(forKey: id) else { return }
         if !sequence.hasStarted { inbox.markStarted(1) }
     }
@@ -227,6 +278,7 @@ final class EngineLoop {
     /// held-back text and sends `.finished`.
     private func end(_ id: SequenceID, reason: GenerationFinishReason) {
         _ = scheduler.finish(id, reason: reason == .stop ? .stop : .length)
+        draftModel?.remove(id)
         guard var sequence = active.removeValue(forKey: id) else { return }
         if !sequence.hasStarted { inbox.markStarted(1) }
         let (tail, finalReason) = sequence.output.finish(reason: reason)

@@ -25,7 +25,7 @@ final class LlamaBatchEngine: GenerationEngine {
     ///   - metricsFactory: where the metrics of `EngineMetrics` are created (e.g. a
     ///     `PrometheusMetricsFactory`); no-op by default.
     init(
-        model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig(),
+        model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig(), draftModel: LlamaModel? = nil,
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
         logger: Logger = Logger(label: "serve.engine")
     ) {
@@ -45,7 +45,7 @@ final class LlamaBatchEngine: GenerationEngine {
             // Named from inside: on Linux a name set before `start()` is not visible to `Thread.current`.
             Thread.current.name = "llm-engine"
             let loop = EngineLoop(
-                model: model, tokenizer: tokenizer, schedulerConfig: schedulerConfig, speculation: config.speculation, inbox: inbox,
+                model: model, tokenizer: tokenizer, schedulerConfig: schedulerConfig, speculation: config.speculation, draftModel: draftModel, inbox: inbox,
                 metrics: metrics, clock: clock, logger: logger)
             loop.run()
             inbox.markExited()
