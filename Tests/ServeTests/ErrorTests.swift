@@ -59,6 +59,12 @@ import Testing
         (#"{"prompt":"Hi","x":"# + String(repeating: "[", count: 100) + String(repeating: "]", count: 100) + "}", nil),
         (#"{"prompt":"Hi","stream":"yes"}"#, "stream"),
         (#"{"prompt":"Hi","model":5}"#, "model"),
+        (#"{"prompt":"Hi","prediction":"Paris"}"#, "prediction"),
+        (#"{"prompt":"Hi","prediction":{"type":"text","content":"Paris"}}"#, "prediction.type"),
+        (#"{"prompt":"Hi","prediction":{"type":"content","content":5}}"#, "prediction.content"),
+        (#"{"prompt":"Hi","prediction":{"type":"content","content":[{"type":"image_url"}]}}"#, "prediction.content"),
+        (#"{"prompt":"Hi","prediction":{"type":"content","content":"\#(String(repeating: "x", count: 65))"}}"#, "prediction"),
+        (#"{"prompt":"Hi","speculate":"no"}"#, "speculate"),
     ]
 
     @Test(arguments: badCompletions)

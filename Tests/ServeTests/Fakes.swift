@@ -88,8 +88,14 @@ final class FakeEngine: GenerationEngine {
                         topLogprobs: (0..<numTop).map { TokenLogprob(token: 97 + $0, logprob: -1 - Float($0)) })
                 ])
         }
-        events.append(
-            .finished(reason, GenerationUsage(promptTokens: request.promptTokens.count, completionTokens: numSampled)))
+        var usage = GenerationUsage(promptTokens: request.promptTokens.count, completionTokens: numSampled)
+        if let prediction = request.predictionTokens {
+            // As the engine counts them: the prediction's tokens the output took, and the rest.
+            let accepted = zip(prediction, generated).prefix { $0 == Int($1) }.count
+            usage.acceptedPredictionTokens = accepted
+            usage.rejectedPredictionTokens = prediction.count - accepted
+        }
+        events.append(.finished(reason, usage))
         return AsyncStream { continuation in
             for event in events { continuation.yield(event) }
             continuation.finish()

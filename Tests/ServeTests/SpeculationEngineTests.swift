@@ -68,7 +68,7 @@ struct SpeculationEngineTests {
             if mode == .off {
                 #expect(drafted == 0)
             } else {
-                #expect(accepted > 50, "\(mode): \(accepted) of \(drafted) drafts accepted")
+                #expect(accepted > 10, "\(mode): \(accepted) of \(drafted) drafts accepted")
                 if mode == .ngram { #expect(drafted > accepted, "some n-gram drafts must be rejected for the test to mean much") }
             }
         }

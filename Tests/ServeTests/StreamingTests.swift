@@ -118,6 +118,29 @@ import Testing
         }
     }
 
+    /// Predicted Outputs: the request's prediction reaches the engine as tokens, and OpenAI's
+    /// `completion_tokens_details` come back in the response and in the stream's usage chunk.
+    @Test func predictionReachesTheEngineAndUsageReportsIt() async throws {
+        let engine = FakeEngine()
+        try await withTestClient(model: .fake(engine: engine)) { client in
+            let body = #"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":7,"prediction":{"type":"content","content":[{"type":"text","text":" Pa"},{"type":"text","text":"ris!!"}]},"#
+            let whole = try await client.post("/v1/chat/completions", json: body + #""stream":false}"#)
+            #expect(engine.requests.last?.predictionTokens == Array(" Paris!!".utf8).map(Int.init))
+            let usage = try #require(try whole.json()["usage"] as? [String: Any])
+            let details = try #require(usage["completion_tokens_details"] as? [String: Int])
+            #expect(details == ["accepted_prediction_tokens": 6, "rejected_prediction_tokens": 2])
+
+            let streamed = try await client.post(
+                "/v1/chat/completions", json: body + #""stream":true,"stream_options":{"include_usage":true}}"#)
+            let last = try #require(try streamed.sseEvents().last)
+            let streamedUsage = try #require(last["usage"] as? [String: Any])
+            #expect(streamedUsage["completion_tokens_details"] as? [String: Int] == details)
+
+            let plain = try await client.post("/v1/completions", json: #"{"prompt":"Hi","max_tokens":3}"#)
+            #expect((try plain.json()["usage"] as? [String: Any])?["completion_tokens_details"] == nil)
+        }
+    }
+
     @Test func nChoicesStreamInterleavedAndWhole() async throws {
         let engine = FakeEngine()
         try await withTestClient(model: .fake(engine: engine)) { client in
@@ -143,7 +166,9 @@ import Testing
             #expect(finishes == ["stop", "stop"])
         }
         // Seeded choices differ in seed so they are not copies of each other.
-        #expect(engine.requests.prefix(2).map(\.sampling.seed) == [7, 8])
+        // Same seed, each choice its own random stream.
+        #expect(engine.requests.prefix(2).map(\.sampling.seed) == [7, 7])
+        #expect(engine.requests.prefix(2).map(\.sampling.choiceIndex) == [0, 1])
     }
 
     @Test func severalPromptsGiveSeveralChoices() async throws {

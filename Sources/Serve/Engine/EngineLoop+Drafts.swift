@@ -1,4 +1,3 @@
-import Foundation
 import Scheduler
 
 extension EngineLoop {
@@ -33,10 +32,6 @@ extension EngineLoop {
             extraSeconds: { [draftModel] _, longest in
                 draftModel?.estimatedSeconds(numSequences: numModelDrafted, maxPerSequence: longest) ?? 0
             })
-        if ProcessInfo.processInfo.environment["SPEC_DEBUG"] != nil {
-            let times = (1...10).map { stepTimes.estimate(rows: $0).map { String(format: "%.1f", $0 * 1000) } ?? "-" }
-            print("offered \(candidates.map(\.numOffered)) rates \(candidates.first!.acceptance.rates.map { String(format: "%.2f", $0) }) lengths \(lengths) t \(times)")
-        }
         var drafts: [SequenceID: [Int]] = [:]
         for (id, count) in lengths where count > 0 { drafts[id] = Array(proposals[id]!.prefix(count)) }
         return drafts
