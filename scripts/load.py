@@ -70,14 +70,7 @@ def run_request(args, prompt, max_tokens):
             return result
         last = None
         chunks = 0
-        for raw in response:
-            line = raw.decode("utf-8").strip()
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                break
-            event = json.loads(data)
+        for event in sse_events(response):
             if event.get("usage"):
                 result.output_tokens = event["usage"].get("completion_tokens", 0)
                 result.prompt_tokens = event["usage"].get("prompt_tokens", 0)
@@ -100,6 +93,18 @@ def run_request(args, prompt, max_tokens):
     except Exception as error:  # a load tool reports failures, it doesn't stop on them
         result.error = f"{type(error).__name__}: {error}"
     return result
+
+
+def sse_events(response):
+    """The JSON events of an OpenAI-style SSE stream, up to `data: [DONE]`."""
+    for raw in response:
+        line = raw.decode("utf-8").strip()
+        if not line.startswith("data:"):
+            continue
+        data = line[5:].strip()
+        if data == "[DONE]":
+            return
+        yield json.loads(data)
 
 
 def percentiles(values):

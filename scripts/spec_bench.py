@@ -28,6 +28,8 @@ import threading
 import time
 import urllib.parse
 
+from load import sse_events  # scripts/load.py, beside this file
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC_PREFIX = "serve_spec_decode_"
 METRIC_LINE = re.compile(r'^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^}]*\})?\s+(\S+)')
@@ -157,14 +159,7 @@ def run_request(args, entry, repeat):
         if response.status != 200:
             result.error = f"HTTP {response.status}: {response.read()[:200]!r}"
             return result
-        for raw in response:
-            line = raw.decode("utf-8").strip()
-            if not line.startswith("data:"):
-                continue
-            data = line[5:].strip()
-            if data == "[DONE]":
-                break
-            event = json.loads(data)
+        for event in sse_events(response):
             usage = event.get("usage")
             if usage:
                 result.output_tokens = usage.get("completion_tokens", 0)

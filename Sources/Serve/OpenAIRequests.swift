@@ -121,44 +121,37 @@ struct CompletionRequest: Decodable, Sendable {
     static let defaultMaxTokens = 16
 }
 
-/// One message of a chat; `content` is a string or a list of `{"type": "text", "text": ...}` parts.
-struct ChatMessageInput: Decodable, Sendable {
-    var role: String
-    var content: String?
+/// Text given as a string or as a list of `{"type": "text", "text": ...}` parts (joined): a chat message's
+/// `content` and a prediction's `content`.
+struct TextContent: Decodable, Sendable {
+    var text: String
 
-    enum CodingKeys: String, CodingKey { case role, content }
-
-    struct Part: Decodable {
+    private struct Part: Decodable {
         var type: String
         var text: String?
     }
 
     init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        role = try container.decode(String.self, forKey: .role)
-        if try container.decodeNil(forKey: .content) {
-            content = nil
-        } else if let text = try? container.decode(String.self, forKey: .content) {
-            content = text
-        } else if let parts = try? container.decode([Part].self, forKey: .content) {
-            var text = ""
+        let container = try decoder.singleValueContainer()
+        if let text = try? container.decode(String.self) {
+            self.text = text
+        } else if let parts = try? container.decode([Part].self) {
+            text = ""
             for (index, part) in parts.enumerated() {
                 guard part.type == "text", let partText = part.text else {
-                    let path: [any CodingKey] = decoder.codingPath + [CodingKeys.content, IndexKey(intValue: index)]
                     throw DecodingError.dataCorrupted(
                         .init(
-                            codingPath: path,
+                            codingPath: decoder.codingPath + [IndexKey(intValue: index)],
                             debugDescription: "only content parts of type 'text' with a 'text' string are supported "
                                 + "(got type '\(part.type)')."))
                 }
                 text += partText
             }
-            content = text
         } else {
             throw DecodingError.typeMismatch(
                 String.self,
                 .init(
-                    codingPath: decoder.codingPath + [CodingKeys.content],
+                    codingPath: decoder.codingPath,
                     debugDescription: "expected a string or a list of {\"type\": \"text\", \"text\": ...} parts."))
         }
     }
@@ -168,6 +161,20 @@ struct ChatMessageInput: Decodable, Sendable {
         var stringValue: String { "\(intValue ?? 0)" }
         init(intValue: Int) { self.intValue = intValue }
         init?(stringValue: String) { nil }
+    }
+}
+
+/// One message of a chat; `content` is a string or a list of `{"type": "text", "text": ...}` parts.
+struct ChatMessageInput: Decodable, Sendable {
+    var role: String
+    var content: String?
+
+    enum CodingKeys: String, CodingKey { case role, content }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        role = try container.decode(String.self, forKey: .role)
+        content = try container.decodeIfPresent(TextContent.self, forKey: .content)?.text
     }
 }
 

@@ -8,11 +8,6 @@ struct PredictionInput: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case type, content }
 
-    struct Part: Decodable {
-        var type: String
-        var text: String?
-    }
-
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let type = try container.decode(String.self, forKey: .type)
@@ -21,18 +16,7 @@ struct PredictionInput: Decodable, Sendable {
                 .init(codingPath: decoder.codingPath + [CodingKeys.type],
                       debugDescription: "only prediction type 'content' is supported (got '\(type)')."))
         }
-        if let text = try? container.decode(String.self, forKey: .content) {
-            self.text = text
-        } else if let parts = try? container.decode([Part].self, forKey: .content),
-            parts.allSatisfy({ $0.type == "text" && $0.text != nil })
-        {
-            text = parts.map { $0.text! }.joined()
-        } else {
-            throw DecodingError.typeMismatch(
-                String.self,
-                .init(codingPath: decoder.codingPath + [CodingKeys.content],
-                      debugDescription: "expected a string or a list of {\"type\": \"text\", \"text\": ...} parts."))
-        }
+        text = try container.decode(TextContent.self, forKey: .content).text
     }
 
     /// The prediction as tokens; 400 when it is longer than the model's context.

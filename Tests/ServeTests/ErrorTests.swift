@@ -62,7 +62,7 @@ import Testing
         (#"{"prompt":"Hi","prediction":"Paris"}"#, "prediction"),
         (#"{"prompt":"Hi","prediction":{"type":"text","content":"Paris"}}"#, "prediction.type"),
         (#"{"prompt":"Hi","prediction":{"type":"content","content":5}}"#, "prediction.content"),
-        (#"{"prompt":"Hi","prediction":{"type":"content","content":[{"type":"image_url"}]}}"#, "prediction.content"),
+        (#"{"prompt":"Hi","prediction":{"type":"content","content":[{"type":"image_url"}]}}"#, "prediction.content[0]"),
         (#"{"prompt":"Hi","prediction":{"type":"content","content":"\#(String(repeating: "x", count: 65))"}}"#, "prediction"),
         (#"{"prompt":"Hi","speculate":"no"}"#, "speculate"),
     ]
