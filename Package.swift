@@ -28,7 +28,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        .target(name: "Model", dependencies: ["COpenBLAS", "Scheduler"], swiftSettings: optimized),
+        // Software prefetch for the kernels (Swift cannot spell one).
+        .target(name: "CPrefetch"),
+        .target(name: "Model", dependencies: ["COpenBLAS", "CPrefetch", "Scheduler"], swiftSettings: optimized),
         // A C API over libsentencepiece's C++ (Debian libsentencepiece-dev), so Swift needs no C++ interop.
         .target(
             name: "CSentencePiece",

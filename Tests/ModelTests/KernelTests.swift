@@ -32,6 +32,27 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// A row's result is bit-identical whatever the row count: every tile shape runs the same FMA chain, across
+    /// input blocks too (150 inputs: two full blocks and a partial one), and with both threads' panels.
+    func testBF16MatmulRowsDoNotDependOnRowCount() {
+        let (inFeatures, outFeatures) = (150, 140)
+        let bits = random(outFeatures * inFeatures).map { UInt16($0.bitPattern >> 16) }
+        let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, bf16: bits)
+        let x = random(40 * inFeatures)
+        func apply(_ x: ArraySlice<Float>, n: Int) -> [Float] {
+            var y = [Float](repeating: .nan, count: n * outFeatures)
+            Array(x).withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n) } }
+            return y
+        }
+        let single = (0..<40).map { apply(x[$0 * inFeatures..<($0 + 1) * inFeatures], n: 1) }
+        for n in Array(2...17) + [40] {
+            let y = apply(x[0..<n * inFeatures], n: n)
+            for r in 0..<n {
+                XCTAssertEqual(Array(y[r * outFeatures..<(r + 1) * outFeatures]), single[r], "row \(r) of \(n)")
+            }
+        }
+    }
+
     /// The embedding lookup reads rows back out of the panels.
     func testBF16RowsReadBackFromPanels() {
         let (rows, columns) = (37, 11)

@@ -1,3 +1,4 @@
+import CPrefetch
 import Dispatch
 
 /// bf16 weights [out, in] repacked for `Kernels.matmulPackedBF16`: panels of 16 output features, and within
@@ -43,10 +44,22 @@ public struct PackedBF16Panels: Sendable {
 }
 
 extension Kernels {
+    /// Input steps per block when several row tiles share a panel (64 steps = 2 KiB of panel).
+    private static let panelBlock = 64
+    /// How far ahead of the weights being multiplied the row-tile path prefetches, in bytes (4 KiB measured at
+    /// least as good as 1–36 KiB on a 2-core Zen VM; the noise there hides finer differences).
+    private static let prefetchDistance = 4096
+
     /// y[n, out] = x[n, in] · wᵀ for w packed as `PackedBF16Panels`. Each call of the tile multiplies up to
     /// six x rows by one 16-output panel, so every weight loaded feeds six rows and every x element
     /// broadcast feeds 16 outputs: 12 FMAs per 32-byte weight load, 16 of 16 registers in use.
-    /// The panels are split between `Kernels.numThreads` threads; a panel (≤ 48 KiB) stays in cache while all row tiles pass over it.
+    /// The panels are split between `Kernels.numThreads` threads.
+    ///
+    /// The weights come from DRAM on every call (a model's are far larger than the caches), and once the FMAs
+    /// take as long as the loads the out-of-order window no longer reaches far enough ahead to keep DRAM busy.
+    /// So both paths prefetch in software. And with several row tiles per panel the tiles take turns over blocks
+    /// of `panelBlock` input steps: the first tile reads a block from DRAM, the others from L1, so the DRAM stream
+    /// runs through the whole panel's compute instead of only through the first tile's pass.
     static func matmulPackedBF16(_ x: UnsafePointer<Float>, _ w: PackedBF16Panels, _ y: UnsafeMutablePointer<Float>, n: Int) {
         let numPanels = w.numPanels, columns = w.columns, rows = w.rows
         let numThreads = numPanels >= 8 ? Kernels.numThreads : 1
@@ -56,7 +69,6 @@ extension Kernels {
             DispatchQueue.concurrentPerform(iterations: numThreads) { thread in
                 let first = numPanels * thread / numThreads, last = numPanels * (thread + 1) / numThreads
                 // One or two rows: two panels at a time, so a one-row decode still has four FMA chains in flight.
-                // More: tiles of three to six rows, as even as possible (nine rows run as 5 + 4, not 6 + 3).
                 if n <= 2 {
                     for p in stride(from: first, to: last, by: 2) {
                         let panels = (w + p * columns * 32, p + 1 < last ? w + (p + 1) * columns * 32 : nil)
@@ -71,42 +83,59 @@ extension Kernels {
                     }
                     return
                 }
-                let numTiles = (n + 5) / 6
-                for p in first..<last {
-                    let panel = w + p * columns * 32
-                    let outputs = min(PackedBF16Panels.width, rows - PackedBF16Panels.width * p)
-                    var t = 0
-                    for tile in 0..<numTiles {
-                        let tileRows = n / numTiles + (tile < n % numTiles ? 1 : 0)
-                        let xt = x + t * columns, yt = y + t * rows + PackedBF16Panels.width * p
-                        switch tileRows {
-                        case 6: panelTile(SixRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
-                        case 5: panelTile(FiveRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
-                        case 4: panelTile(FourRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
-                        default: panelTile(ThreeRows.self, xt, panel, yt, columns: columns, ldy: rows, outputs: outputs)
+                withUnsafeTemporaryAllocation(of: SIMD16<Float>.self, capacity: n) { sums in
+                    for p in first..<last {
+                        let panel = w + p * columns * 32
+                        sums.initialize(repeating: SIMD16())
+                        for k in stride(from: 0, to: columns, by: panelBlock) {
+                            panelBlockTiles(x + k, panel + 32 * k, sums.baseAddress!, n: n, count: min(panelBlock, columns - k), ldx: columns)
                         }
-                        t += tileRows
+                        let outputs = min(PackedBF16Panels.width, rows - PackedBF16Panels.width * p)
+                        for r in 0..<n { storePanelRow(sums[r], y + r * rows + PackedBF16Panels.width * p, outputs) }
                     }
                 }
             }
         }
     }
 
-    /// y[r, 0..<outputs] = Σ_k x[r, k] · panel[k] for r < R.count (3...6). One specialization per R, so the
-    /// `rowCount >` tests fold away. Every output is one FMA chain over k in order — the same order in every
-    /// tile shape (`panelPairTile` too), so a row's result does not depend on how many rows share the call:
-    /// a verify chunk's rows equal one-token decodes bit for bit, and batching never changes a sequence's output.
-    private static func panelTile<R: TileRowCount>(_: R.Type, _ x: UnsafePointer<Float>, _ panel: UnsafeRawPointer, _ y: UnsafeMutablePointer<Float>,
-                                  columns: Int, ldy: Int, outputs: Int) {
+    /// All n rows over `count` input steps of one panel, in tiles of three to six rows, as even as possible
+    /// (nine rows run as 5 + 4, not 6 + 3). The first tile prefetches; the others find the block in L1.
+    private static func panelBlockTiles(_ x: UnsafePointer<Float>, _ panel: UnsafeRawPointer, _ sums: UnsafeMutablePointer<SIMD16<Float>>,
+                                        n: Int, count: Int, ldx: Int) {
+        let numTiles = (n + 5) / 6
+        var t = 0
+        for tile in 0..<numTiles {
+            let tileRows = n / numTiles + (tile < n % numTiles ? 1 : 0)
+            let xt = x + t * ldx, st = sums + t, prefetch = tile == 0
+            switch tileRows {
+            case 6: panelTile(SixRows.self, xt, panel, st, count: count, ldx: ldx, prefetch: prefetch)
+            case 5: panelTile(FiveRows.self, xt, panel, st, count: count, ldx: ldx, prefetch: prefetch)
+            case 4: panelTile(FourRows.self, xt, panel, st, count: count, ldx: ldx, prefetch: prefetch)
+            default: panelTile(ThreeRows.self, xt, panel, st, count: count, ldx: ldx, prefetch: prefetch)
+            }
+            t += tileRows
+        }
+    }
+
+    /// sums[r] += Σ_k x[r, k] · panel[k] over k < count, for r < R.count (3...6). One specialization per R, so
+    /// the `rowCount >` tests fold away. Every output is one FMA chain over k in order — carried through `sums`
+    /// from block to block, and in the same order in every tile shape (`panelPairTile` too) — so a row's result
+    /// does not depend on how many rows share the call: a verify chunk's rows equal one-token decodes bit for
+    /// bit, and batching never changes a sequence's output.
+    private static func panelTile<R: TileRowCount>(_: R.Type, _ x: UnsafePointer<Float>, _ panel: UnsafeRawPointer,
+                                                   _ sums: UnsafeMutablePointer<SIMD16<Float>>, count: Int, ldx: Int, prefetch: Bool) {
         let rowCount = R.count
         // One base pointer per row (rows past R.count alias row 0 and are never read), indexed by k alone: the loop
         // then needs no per-k index arithmetic (with overflow checks) beside its FMAs.
-        let x0 = x, x1 = rowCount > 1 ? x + columns : x, x2 = rowCount > 2 ? x + 2 * columns : x
-        let x3 = rowCount > 3 ? x + 3 * columns : x, x4 = rowCount > 4 ? x + 4 * columns : x, x5 = rowCount > 5 ? x + 5 * columns : x
-        var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
-        var a3 = SIMD16<Float>(), a4 = SIMD16<Float>(), a5 = SIMD16<Float>()
+        let x0 = x, x1 = rowCount > 1 ? x + ldx : x, x2 = rowCount > 2 ? x + 2 * ldx : x
+        let x3 = rowCount > 3 ? x + 3 * ldx : x, x4 = rowCount > 4 ? x + 4 * ldx : x, x5 = rowCount > 5 ? x + 5 * ldx : x
+        var a0 = sums[0], a1 = sums[1], a2 = sums[2]
+        var a3 = rowCount > 3 ? sums[3] : SIMD16(), a4 = rowCount > 4 ? sums[4] : SIMD16(), a5 = rowCount > 5 ? sums[5] : SIMD16()
+        let ahead = panel + prefetchDistance
         var k = 0
-        while k < columns {
+        while k < count {
+            // A step reads half a cache line; prefetching at every step (each line twice) is cheaper than testing k.
+            if prefetch { prefetchForRead(ahead + 32 &* k) }
             let w = panelWeights(panel, k)
             a0.addProduct(SIMD16(repeating: x0[k]), w); a1.addProduct(SIMD16(repeating: x1[k]), w)
             a2.addProduct(SIMD16(repeating: x2[k]), w)
@@ -115,15 +144,16 @@ extension Kernels {
             if rowCount > 5 { a5.addProduct(SIMD16(repeating: x5[k]), w) }
             k &+= 1
         }
-        storePanelRow(a0, y, outputs); storePanelRow(a1, y + ldy, outputs)
-        storePanelRow(a2, y + 2 * ldy, outputs)
-        if rowCount > 3 { storePanelRow(a3, y + 3 * ldy, outputs) }
-        if rowCount > 4 { storePanelRow(a4, y + 4 * ldy, outputs) }
-        if rowCount > 5 { storePanelRow(a5, y + 5 * ldy, outputs) }
+        sums[0] = a0; sums[1] = a1; sums[2] = a2
+        if rowCount > 3 { sums[3] = a3 }
+        if rowCount > 4 { sums[4] = a4 }
+        if rowCount > 5 { sums[5] = a5 }
     }
 
     /// One or two rows against two panels at once (the second may be absent): each output is still one FMA chain
-    /// over k in order, and the second panel doubles the independent chains that hide FMA latency.
+    /// over k in order, and the second panel doubles the independent chains that hide FMA latency. Meanwhile it
+    /// prefetches the next pair, step k of both panels at step k here (a fixed distance ahead in each panel would
+    /// skip the start of the next pair's second panel; measured slower).
     private static func panelPairTile<R: TileRowCount>(
         _: R.Type, _ x: UnsafePointer<Float>, _ panels: (UnsafeRawPointer, UnsafeRawPointer?), _ y: UnsafeMutablePointer<Float>,
         columns: Int, ldy: Int, outputs: (Int, Int)
@@ -133,8 +163,10 @@ extension Kernels {
         let first = panels.0, second = panels.1 ?? panels.0
         var a0 = SIMD16<Float>(), a1 = SIMD16<Float>(), a2 = SIMD16<Float>()
         var b0 = SIMD16<Float>(), b1 = SIMD16<Float>(), b2 = SIMD16<Float>()
+        let nextPair = (first + 2 * 32 * columns, second + 2 * 32 * columns)
         var k = 0
         while k < columns {
+            prefetchForRead(nextPair.0 + 32 &* k); prefetchForRead(nextPair.1 + 32 &* k)
             let w = panelWeights(first, k), v = panelWeights(second, k)
             let s0 = SIMD16(repeating: x0[k])
             a0.addProduct(s0, w); b0.addProduct(s0, v)
