@@ -3,12 +3,12 @@ extension Scheduler {
     /// 1. one decode token for every decoding sequence, oldest first. When its next position needs a block
     ///    and none is free, the newest running sequence not yet scheduled this step is preempted (possibly
     ///    this one itself), until the block fits;
-    ///    Then each decode takes its draft tokens from `drafts` (speculative decoding), oldest first, as many as
-    ///    the budget, the free blocks (drafts never preempt) and its remaining new tokens allow;
     /// 2. the next chunk of every sequence mid-prefill, oldest first, as large as the remaining budget allows
     ///    (a long prefill beside decodes: at most `longPrefillChunkTokens`);
     /// 3. admissions from the waiting queue (see `WaitingQueue.next`), each allocated blocks for its whole
     ///    prompt and scheduled for its first chunk. No admissions in a step that preempted: the pool is short.
+    /// 4. draft tokens (speculative decoding) from `drafts` for the decodes, oldest first, as many as the
+    ///    budget left by prefills, the free blocks (drafts never preempt) and the sequence's remaining tokens allow.
     /// An admission whose blocks are not free stops admission for this step (no skipping ahead, so long
     /// prompts are not starved by short ones).
     public mutating func plan(now: Double, drafts: [SequenceID: [Int]] = [:]) -> StepPlan {
@@ -40,13 +40,6 @@ extension Scheduler {
             budget -= 1
         }
 
-        if !drafts.isEmpty {
-            for index in chunks.indices where budget > 0 {
-                guard let draft = drafts[chunks[index].id], !draft.isEmpty else { continue }
-                attachDraft(draft, to: &chunks[index], budget: &budget)
-            }
-        }
-
         // 2. Ongoing chunked prefills; their blocks were allocated at admission.
         let numDecodes = chunks.count
         for id in running where budget > 0 && !scheduled.contains(id) {
@@ -69,6 +62,14 @@ extension Scheduler {
             chunks.append(chunk)
             scheduled.insert(entry.id)
             budget -= chunk.tokens.count
+        }
+
+        // 4. Drafts, in what budget prefills left: speculation never delays a prompt.
+        if !drafts.isEmpty {
+            for index in 0..<numDecodes where budget > 0 {
+                guard let draft = drafts[chunks[index].id], !draft.isEmpty else { continue }
+                attachDraft(draft, to: &chunks[index], budget: &budget)
+            }
         }
 
         let plan = StepPlan(chunks: chunks, preempted: preempted)

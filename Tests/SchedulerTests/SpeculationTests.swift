@@ -41,6 +41,23 @@ final class SpeculationTests: XCTestCase {
         harness.assertOutputsMatchReference()
     }
 
+    /// A prompt waiting or mid-prefill takes the budget before drafts do: speculation never delays a prompt.
+    func testPrefillComesBeforeDrafts() throws {
+        var harness = Harness(SchedulerConfig(maxNumSeqs: 4, maxNumBatchedTokens: 8, blockSize: 4, numBlocks: 32))
+        harness.add(1, prompt: Harness.prompt(3, seed: 1), maxNewTokens: 20)
+        harness.step()
+        harness.add(2, prompt: Harness.prompt(10, seed: 2), maxNewTokens: 5)
+        harness.proposeDrafts(count: 6, wrongAt: { _ in nil })
+        let plan = harness.plan()
+        XCTAssertEqual(plan.chunks.map(\.tokens.count), [1, 7])  // the decode alone, then 7 prompt tokens
+        harness.commit(plan)
+        harness.proposeDrafts(count: 6, wrongAt: { _ in nil })
+        let next = harness.plan()
+        // The last 3 prompt tokens first; the 4 tokens of budget left go to the decode's drafts.
+        XCTAssertEqual(next.chunks.map(\.numDraftTokens), [4, 0])
+        XCTAssertEqual(next.chunks.map(\.tokens.count), [5, 3])
+    }
+
     /// Drafts take what is left of the token budget after every decode's own token, never more than the
     /// sequence may still generate minus one, and never preempt: with no free block they shrink.
     func testDraftsFitBudgetRemainingTokensAndFreeBlocks() throws {

@@ -23,14 +23,14 @@ extension EngineLoop {
             }
         }
         guard !candidates.isEmpty else { return [:] }
-        let numModelDrafted = draftModel == nil ? 0 : candidates.filter { draftModel!.isDrafting($0.id) }.count
+        let modelDrafted = draftModel == nil ? [] : candidates.map(\.id).filter { draftModel!.isDrafting($0) }
         let budget = scheduler.config.maxNumBatchedTokens
         let baseRows = decoding.count + min(budget - decoding.count, scheduler.numTokensAwaitingPrefill)
         let lengths = DraftLengthPlanner.choose(
-            candidates, numDecodes: decoding.count, baseRows: baseRows, maxDraftRows: budget - decoding.count,
+            candidates, numDecodes: decoding.count, baseRows: baseRows, maxDraftRows: budget - baseRows,
             timeModel: stepTimes,
             extraSeconds: { [draftModel] _, longest in
-                draftModel?.estimatedSeconds(numSequences: numModelDrafted, maxPerSequence: longest) ?? 0
+                draftModel?.estimatedSeconds(modelDrafted, maxPerSequence: longest) ?? 0
             })
         var drafts: [SequenceID: [Int]] = [:]
         for (id, count) in lengths where count > 0 { drafts[id] = Array(proposals[id]!.prefix(count)) }

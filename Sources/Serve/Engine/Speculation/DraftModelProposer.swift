@@ -27,14 +27,19 @@ final class DraftModelProposer {
     let maxDraftTokens: Int
     /// Seconds of one draft forward, by rows; what drafting costs the step planner.
     private(set) var stepTimes: StepTimeModel
+    /// Seconds per token of catching a draft cache up (a prefill on the draft), running mean.
+    private var catchUpSecondsPerToken: Double?
     private var sequences: [SequenceID: SequenceState] = [:]
     private let clock: EngineClock
-    private let prior: Double
+    /// Acceptance over every sequence; a new sequence starts from it (floored at `minPrior`), so a draft model
+    /// that agrees with the target on nothing stops being tried on every new request.
+    private var overall: AcceptanceEstimate
+    static let minPrior = 0.1
 
     init(model: LlamaModel, numBlocks: Int, blockSize: Int, maxDraftTokens: Int, prior: Double, maxRows: Int, clock: EngineClock) {
         runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize)
         self.maxDraftTokens = maxDraftTokens
-        self.prior = prior
+        overall = AcceptanceEstimate(maxDraftTokens: maxDraftTokens, prior: prior)
         self.clock = clock
         stepTimes = StepTimeModel(maxRows: maxRows)
     }
@@ -43,7 +48,8 @@ final class DraftModelProposer {
         sequences[id] = SequenceState(
             sampler: sampler, tokens: promptTokens, numPromptTokens: promptTokens.count,
             distributions: Array(repeating: TokenDistribution(), count: maxDraftTokens),
-            acceptance: AcceptanceEstimate(maxDraftTokens: maxDraftTokens, prior: prior))
+            acceptance: AcceptanceEstimate(
+                maxDraftTokens: maxDraftTokens, prior: max(Self.minPrior, overall.rates.first ?? Self.minPrior)))
     }
 
     func remove(_ id: SequenceID) { sequences[id] = nil }
@@ -57,10 +63,16 @@ final class DraftModelProposer {
     /// Draft `i`'s distribution this step (valid until the next `fill`).
     func distribution(of id: SequenceID, draft i: Int) -> TokenDistribution? { sequences[id]?.distributions[i] }
 
-    /// Seconds the draft forwards of a step with `maxPerSequence` drafts for `numSequences` sequences cost.
-    func estimatedSeconds(numSequences: Int, maxPerSequence: Int) -> Double {
+    /// Seconds the draft forwards of a step cost when `ids` draft, at most `maxPerSequence` each: catching their
+    /// caches up (the tokens the target took since their last draft; the whole prompt the first time), then one
+    /// forward per further draft. Unknown costs count as nothing, so drafting gets tried and measured.
+    func estimatedSeconds(_ ids: [SequenceID], maxPerSequence: Int) -> Double {
         guard maxPerSequence > 0 else { return 0 }
-        return Double(maxPerSequence) * (stepTimes.estimate(rows: numSequences) ?? 0)
+        let numBehind = ids.reduce(0) { total, id in
+            total + (sequences[id].map { max(0, $0.tokens.count - 1 - $0.numCached) } ?? 0)
+        }
+        let catchUp = Double(numBehind) * (catchUpSecondsPerToken ?? 0)
+        return catchUp + Double(maxPerSequence) * (stepTimes.estimate(rows: ids.count) ?? 0)
     }
 
     /// Replaces the placeholder drafts of `plan`'s decode chunks with the draft model's.
@@ -106,6 +118,7 @@ final class DraftModelProposer {
             let valid = chunkStart + 1 + min(numAccepted, numDrafted - 1)
             sequences[id]!.numCached = min(sequences[id]!.numCached, valid)
             sequences[id]!.acceptance.record(numDrafted: numDrafted, numAccepted: numAccepted)
+            overall.record(numDrafted: numDrafted, numAccepted: numAccepted)
         } else {
             sequences[id]!.acceptance.relax()
         }
@@ -114,8 +127,14 @@ final class DraftModelProposer {
     private func timedForward(_ chunks: [ScheduledChunk]) throws {
         let started = clock.now()
         try runner.forward(ForwardBatch(chunks))
-        if chunks.allSatisfy({ $0.tokens.count == 1 }) {
-            stepTimes.record(rows: chunks.count, seconds: clock.now() - started)
+        let elapsed = clock.now() - started
+        let numTokens = chunks.reduce(0) { $0 + $1.tokens.count }
+        if numTokens == chunks.count {
+            stepTimes.record(rows: chunks.count, seconds: elapsed)
+        } else if numTokens >= 4 * chunks.count {
+            // Mostly catch-up: its cost per token (the step's own rows are a small part of it).
+            let perToken = elapsed / Double(numTokens)
+            catchUpSecondsPerToken = catchUpSecondsPerToken.map { $0 + 0.2 * (perToken - $0) } ?? perToken
         }
         for chunk in chunks { sequences[chunk.id]!.numCached = chunk.numCachedTokens + chunk.tokens.count }
     }
