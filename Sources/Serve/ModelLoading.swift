@@ -57,6 +57,7 @@ extension EngineConfig {
         if let value = specTokens ?? speculation?.numSpeculativeTokens { self.speculation.maxDraftTokens = value }
         if let value = ngramMin ?? speculation?.ngramMin { self.speculation.ngramMin = value }
         if let value = ngramMax ?? speculation?.ngramMax { self.speculation.ngramMax = value }
+        if let value = speculation?.adaptive { self.speculation.isAdaptive = value }
         if let value = maxNumSeqs ?? settings?.maxNumSeqs { self.maxNumSeqs = value }
         if let value = maxNumBatchedTokens ?? settings?.maxNumBatchedTokens { self.maxNumBatchedTokens = value }
         if let value = settings?.longPrefillTokenThreshold { longPrefillTokenThreshold = value }

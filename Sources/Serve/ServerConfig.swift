@@ -47,9 +47,10 @@ struct ServerConfig: Codable, Sendable, Equatable {
         var ngramMin: Int?
         var ngramMax: Int?
         var draftModel: String?
+        var adaptive: Bool?
 
         enum CodingKeys: String, CodingKey {
-            case mode
+            case mode, adaptive
             case numSpeculativeTokens = "num_speculative_tokens"
             case ngramMin = "ngram_min"
             case ngramMax = "ngram_max"

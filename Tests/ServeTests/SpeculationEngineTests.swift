@@ -27,11 +27,13 @@ struct SpeculationEngineTests {
         "Roses are red, violets are blue, sugar is sweet, and so are you. Roses are red,",
     ]
 
+    /// Not adaptive: every step drafts all it can, so verification is exercised whatever the step times.
     private func engine(_ mode: SpeculationConfig.Mode, registry: PrometheusCollectorRegistry? = nil) throws -> LlamaBatchEngine {
         let fixture = try EngineFixture.shared
         var config = EngineConfig()
         config.kvCacheMemoryBytes = 64 << 20
         config.speculation.mode = mode
+        config.speculation.isAdaptive = false
         return LlamaBatchEngine(
             model: fixture.model, tokenizer: fixture.tokenizer, config: config,
             draftModel: mode == .draft ? fixture.model : nil,
@@ -68,7 +70,7 @@ struct SpeculationEngineTests {
             if mode == .off {
                 #expect(drafted == 0)
             } else {
-                #expect(accepted > 10, "\(mode): \(accepted) of \(drafted) drafts accepted")
+                #expect(accepted > 100, "\(mode): \(accepted) of \(drafted) drafts accepted")
                 if mode == .ngram { #expect(drafted > accepted, "some n-gram drafts must be rejected for the test to mean much") }
             }
         }

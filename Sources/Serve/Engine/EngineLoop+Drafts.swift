@@ -23,6 +23,7 @@ extension EngineLoop {
             }
         }
         guard !candidates.isEmpty else { return [:] }
+        guard speculation.isAdaptive else { return proposals }
         let modelDrafted = draftModel == nil ? [] : candidates.map(\.id).filter { draftModel!.isDrafting($0) }
         let budget = scheduler.config.maxNumBatchedTokens
         let baseRows = decoding.count + min(budget - decoding.count, scheduler.numTokensAwaitingPrefill)

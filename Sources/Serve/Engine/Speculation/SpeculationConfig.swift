@@ -12,6 +12,10 @@ struct SpeculationConfig: Sendable, Equatable {
     var mode: Mode = .ngram
     /// Most drafts per sequence per step; the step's planner picks 0...this for each sequence.
     var maxDraftTokens = 8
+    /// true: each step's drafts are chosen for the most tokens per second (`DraftLengthPlanner`); false: every
+    /// sequence drafts as many as its proposer offers, up to `maxDraftTokens` (vLLM's fixed
+    /// num_speculative_tokens) — for tests and for measuring what the planner saves.
+    var isAdaptive = true
     var ngramMin = 2
     var ngramMax = 4
     /// Prior acceptance per draft position before a sequence has been measured (optimistic enough to try).
