@@ -95,6 +95,25 @@ def run_request(args, prompt, max_tokens):
     return result
 
 
+def closed_loop(jobs, concurrency, work):
+    """Runs `work(*job)` for every job on `concurrency` client threads, each taking the next job when done."""
+    cursor, cursor_lock = iter(jobs), threading.Lock()
+
+    def client():
+        while True:
+            with cursor_lock:
+                job = next(cursor, None)
+            if job is None:
+                return
+            work(*job)
+
+    threads = [threading.Thread(target=client) for _ in range(max(1, concurrency))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def sse_events(response):
     """The JSON events of an OpenAI-style SSE stream, up to `data: [DONE]`."""
     for raw in response:
@@ -159,22 +178,7 @@ def main():
     else:
         jobs = [sample_lengths(rng, args) for _ in range(args.requests)]
         prompts = [(make_prompt(rng, p), o) for p, o in jobs]
-        cursor = iter(prompts)
-        cursor_lock = threading.Lock()
-
-        def client():
-            while True:
-                with cursor_lock:
-                    job = next(cursor, None)
-                if job is None:
-                    return
-                one(*job)
-
-        threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        closed_loop(prompts, args.concurrency, one)
     elapsed = time.perf_counter() - started
 
     ok = [r for r in results if r.ok]

@@ -28,7 +28,7 @@ import threading
 import time
 import urllib.parse
 
-from load import sse_events  # scripts/load.py, beside this file
+from load import closed_loop, sse_events  # scripts/load.py, beside this file
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SPEC_PREFIX = "serve_spec_decode_"
@@ -240,27 +240,17 @@ def main():
         prediction_tokens = sum(counts) if all(c is not None for c in counts) else None
 
     results, lock = [], threading.Lock()
-    cursor, cursor_lock = iter(jobs), threading.Lock()
 
-    def client():
-        while True:
-            with cursor_lock:
-                job = next(cursor, None)
-            if job is None:
-                return
-            result = run_request(args, *job)
-            with lock:
-                results.append(result)
-                if not args.quiet:
-                    print_request(result, args)
+    def one(*job):
+        result = run_request(args, *job)
+        with lock:
+            results.append(result)
+            if not args.quiet:
+                print_request(result, args)
 
     before = scrape_metrics(args.url)
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(max(1, args.concurrency))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    closed_loop(jobs, args.concurrency, one)
     elapsed = time.perf_counter() - started
     after = scrape_metrics(args.url)
 
