@@ -1,9 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Numeric code is compiled optimized (for AVX2/FMA CPUs: Haswell or newer) even in debug builds, so the plain
-// `swift run serve` decodes at full speed and the test suite runs the real model quickly.
-let optimized: [SwiftSetting] = [.unsafeFlags(["-O", "-target-cpu", "haswell"])]
+// Numeric code is compiled optimized even in debug builds, so the plain `swift run serve` decodes at full speed and
+// the test suite runs the real model quickly. No -target-cpu: the binary runs on any x86-64 (or arm64) CPU, and the
+// kernels that need AVX2, AVX-512, VNNI or BF16 live in CKernels, chosen at startup by what the CPU has.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-O"])]
 
 let package = Package(
     name: "swift-llm-serve",
@@ -28,9 +29,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // Software prefetch for the kernels (Swift cannot spell one).
-        .target(name: "CPrefetch"),
-        .target(name: "Model", dependencies: ["COpenBLAS", "CPrefetch", "Scheduler"], swiftSettings: optimized),
+        // Kernels for instruction-set extensions, each function with its own target attribute (see CKernels.h).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Model", dependencies: ["COpenBLAS", "CKernels", "Scheduler"], swiftSettings: optimized),
         // A C API over libsentencepiece's C++ (Debian libsentencepiece-dev), so Swift needs no C++ interop.
         .target(
             name: "CSentencePiece",

@@ -7,8 +7,8 @@ public final class LlamaModel: Sendable {
     public let weights: LlamaWeights
     let rope: RopeTable
 
-    /// Loads a Hugging Face model directory: config.json + model.safetensors.
-    public convenience init(directory: URL) throws {
+    /// Loads a Hugging Face model directory: config.json + model.safetensors, matrices stored as `format`.
+    public convenience init(directory: URL, format: WeightFormat = .bf16) throws {
         let configURL = directory.appendingPathComponent("config.json")
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         guard let configData = FileManager.default.contents(atPath: configURL.path) else {
@@ -21,6 +21,7 @@ public final class LlamaModel: Sendable {
             throw ModelError.invalidConfig(path: configURL.path, reason: String(describing: error))
         }
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
+        guard format == .bf16 else { throw ModelError.invalidConfig(path: weightsURL.path, reason: "\(format) is not implemented yet") }
         let file = try SafeTensorsFile(path: weightsURL.path)
         try self.init(config: config, weights: LlamaWeights(file: file, config: config))
     }

@@ -1,4 +1,4 @@
-import CPrefetch
+import CKernels
 import Dispatch
 
 /// bf16 weights [out, in] repacked for `Kernels.matmulPackedBF16`: panels of 16 output features, and within

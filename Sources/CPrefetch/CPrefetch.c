@@ -1,2 +1,0 @@
-// Header-only: a C target needs one source file.
-#include "CPrefetch.h"

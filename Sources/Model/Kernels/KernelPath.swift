@@ -1,0 +1,56 @@
+import CKernels
+import Foundation
+
+/// Which implementation of the kernels runs. The binary is built for plain x86-64 (or arm64); the paths beyond
+/// `reference` are C functions compiled for one instruction-set extension each (`CKernels`), taken only when the
+/// CPU has it. Default: the best the CPU has. `SERVE_KERNELS=<path>` forces one (the tests run every path the CPU
+/// has this way and name the ones it lacks); a forced path the CPU lacks stops the process with a message.
+public enum KernelPath: String, CaseIterable, Sendable {
+    /// Plain Swift, any CPU: the implementation the others are tested against.
+    case reference
+    /// AVX2 + FMA: bf16 widened to f32; int8 products by vpmaddubsw + vpmaddwd.
+    case avx2
+    /// AVX2 + AVX-VNNI: int8 products by vpdpbusd on 256-bit vectors.
+    case avxVNNI = "avx-vnni"
+    /// AVX-512 F/BW/VL/DQ on 512-bit vectors.
+    case avx512
+    /// AVX-512 + VNNI: int8 products by vpdpbusd on 512-bit vectors.
+    case avx512VNNI = "avx512-vnni"
+    /// AVX-512 BF16: bf16 weights times activations rounded to bf16 (vdpbf16ps). Faster, but not within the
+    /// tolerance the bf16 default holds against transformers, so only when asked for; never the default.
+    case avx512BF16 = "avx512-bf16"
+
+    /// The CPU features this path needs (`CK_*` bits).
+    var requiredFeatures: UInt32 {
+        switch self {
+        case .reference: 0
+        case .avx2: UInt32(CK_AVX2_FMA)
+        case .avxVNNI: UInt32(CK_AVX2_FMA | CK_AVX_VNNI)
+        case .avx512: UInt32(CK_AVX2_FMA | CK_AVX512)
+        case .avx512VNNI: UInt32(CK_AVX2_FMA | CK_AVX512 | CK_AVX512_VNNI)
+        case .avx512BF16: UInt32(CK_AVX2_FMA | CK_AVX512 | CK_AVX512_BF16)
+        }
+    }
+
+    public static let cpuFeatures = UInt32(ck_cpu_features())
+
+    public var isSupported: Bool { Self.cpuFeatures & requiredFeatures == requiredFeatures }
+
+    /// The fastest path this CPU supports that keeps the default's accuracy.
+    public static var best: KernelPath {
+        [.avx512VNNI, .avx512, .avxVNNI, .avx2].first { $0.isSupported } ?? .reference
+    }
+
+    /// The path the process runs: `SERVE_KERNELS` if set, else `best`.
+    public static let selected: KernelPath = {
+        guard let name = ProcessInfo.processInfo.environment["SERVE_KERNELS"], !name.isEmpty else { return best }
+        guard let path = KernelPath(rawValue: name) else {
+            fatalError("SERVE_KERNELS=\(name) is not a kernel path; one of: \(allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard path.isSupported else { fatalError("SERVE_KERNELS=\(name): this CPU lacks the instructions that path needs") }
+        return path
+    }()
+
+    /// The paths the tests can run on this CPU.
+    public static var supported: [KernelPath] { allCases.filter(\.isSupported) }
+}
