@@ -8,4 +8,14 @@ static inline __attribute__((always_inline)) void prefetchForRead(const void *ad
     __builtin_prefetch(address, 0, 3);
 }
 
+/// A hint inside a spin-wait loop (PAUSE on x86, YIELD on arm64): it lets the sibling hyperthread run and
+/// keeps the loop from flooding the memory system with loads of the flag it waits on.
+static inline __attribute__((always_inline)) void spinPause(void) {
+#if defined(__x86_64__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
 #endif
