@@ -4,41 +4,43 @@ import XCTest
 @testable import Model
 
 final class KernelThreadsTests: XCTestCase {
-    /// Every thread index runs exactly once per job, jobs do not overlap, and the caller sees all writes when
-    /// `run` returns — over enough jobs that workers go through both spinning and sleeping.
-    func testEveryIndexRunsOncePerJobAndResultsAreVisible() {
+    /// Every item runs exactly once per job, and the caller sees all writes when `forEach` returns — over enough
+    /// jobs that workers go through both spinning and sleeping.
+    func testEveryItemRunsOnceAndResultsAreVisible() {
         let pool = KernelThreads(numThreads: 3)
-        let slots = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
+        let slots = UnsafeMutableBufferPointer<Int>.allocate(capacity: 7)
         defer { slots.deallocate() }
         nonisolated(unsafe) let shared = slots
         for job in 0..<3000 {
+            let count = job % 7 + 1
             shared.initialize(repeating: -1)
-            pool.run(threads: 3) { t in shared[t] = job * 10 + t }
-            XCTAssertEqual(Array(shared), [job * 10, job * 10 + 1, job * 10 + 2], "job \(job)")
+            pool.forEach(count) { i, _ in shared[i] = shared[i] == -1 ? job * 10 + i : -2 }
+            XCTAssertEqual(Array(shared.prefix(count)), (0..<count).map { job * 10 + $0 }, "job \(job)")
             if job % 1000 == 999 { Thread.sleep(forTimeInterval: 0.01) }  // let the workers fall asleep
         }
     }
 
-    /// Fewer threads than the pool has: the extra worker takes no part.
-    func testSmallerJobsUseOnlyTheirThreads() {
-        let pool = KernelThreads(numThreads: 3)
-        let count = Atomic<Int>(0)
-        for _ in 0..<500 {
-            pool.run(threads: 2) { t in
-                XCTAssertLessThan(t, 2)
-                count.add(1, ordering: .relaxed)
+    /// Items really run on more than one thread (the point of the pool) when they take a while.
+    func testWorkersTakeItems() {
+        let pool = KernelThreads(numThreads: 2)
+        let threads = Mutex(Set<UInt>())
+        for _ in 0..<50 {
+            pool.forEach(8) { _, thread in
+                Thread.sleep(forTimeInterval: 0.001)
+                threads.withLock { _ = $0.insert(UInt(pthread_self())) }
+                XCTAssert(thread < 2)
             }
         }
-        XCTAssertEqual(count.load(ordering: .relaxed), 1000)
+        XCTAssertEqual(threads.withLock { $0.count }, 2)
     }
 
-    /// Two callers at once (two engines in one process): both jobs complete, each index once.
+    /// Two callers at once (two engines in one process): both jobs complete, each item once.
     func testConcurrentCallersBothComplete() {
         let pool = KernelThreads(numThreads: 2)
         let total = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: 4) { _ in
-            for _ in 0..<500 { pool.run(threads: 2) { t in total.add(t + 1, ordering: .relaxed) } }
+            for _ in 0..<500 { pool.forEach(3) { i, _ in total.add(i + 1, ordering: .relaxed) } }
         }
-        XCTAssertEqual(total.load(ordering: .relaxed), 4 * 500 * 3)
+        XCTAssertEqual(total.load(ordering: .relaxed), 4 * 500 * 6)
     }
 }

@@ -1,6 +1,8 @@
 #ifndef CPREFETCH_H
 #define CPREFETCH_H
 
+#include <sched.h>
+
 /// A software prefetch of the cache line holding `address` (PREFETCHT0 on x86). Swift has no prefetch of its
 /// own and cannot import `_mm_prefetch` (a macro); a static inline function is imported and inlined. Unlike a
 /// load, a prefetch retires at once and never faults, so it can run far ahead of a streamed weight matrix.
@@ -15,7 +17,15 @@ static inline __attribute__((always_inline)) void spinPause(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ volatile("yield");
+/// Gives up the rest of this thread's time slice: a spin-wait that has lasted long is probably waiting for a
+/// thread the OS descheduled, and spinning on would only keep that thread off the core.
+static inline void spinYield(void) { sched_yield(); }
+
 #endif
 }
+
+/// Gives up the rest of this thread's time slice: a spin-wait that has lasted long is probably waiting for a
+/// thread the OS descheduled, and spinning on would only keep that thread off the core.
+static inline void spinYield(void) { sched_yield(); }
 
 #endif

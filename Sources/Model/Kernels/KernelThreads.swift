@@ -5,78 +5,105 @@ import Synchronization
 /// The threads the kernels split their work over: the caller plus `numThreads - 1` workers that stay alive.
 ///
 /// A decode step calls ~150 kernels of 10–100 µs each. `DispatchQueue.concurrentPerform` wakes a sleeping
-/// worker thread for each one (a futex wake and a reschedule, tens of µs in a VM), which at those sizes is
-/// a large share of the step. These workers instead spin for a while after each job, so the next kernel
-/// of the same step finds them awake; only after `spinLimit` idle pauses (~100 µs) do they sleep on a
-/// semaphore, so an idle server does not burn its cores.
+/// worker thread for each one (a futex wake and a reschedule, tens of µs in a VM); perf on a one-row decode
+/// showed the caller running two thirds of the GEMM panels because the worker arrived late. These workers
+/// instead spin for a while after each job, so the next kernel of the same step finds them awake; only after
+/// `spinLimit` idle pauses (~100 µs) do they sleep on a semaphore, so an idle server does not burn its cores.
+///
+/// Work is claimed item by item from a shared counter, never assigned up front: if a worker is late or the OS
+/// has descheduled it (a busy machine), the caller simply takes its items, so no one waits on an absent thread.
 public final class KernelThreads: Sendable {
     /// One per process: kernels of every model share the cores.
     public static let shared = KernelThreads(numThreads: Kernels.numThreads)
 
     public let numThreads: Int
     private let workers: [Worker]
-    /// Bumped once per job, with the job's thread count in the low byte: a worker reads both in one load, so
-    /// one that takes no part in a job never touches `job`.
+    /// Bumped by two per job; the low bit says the job is open to workers joining it.
     private let generation = Atomic<Int>(0)
-    /// Workers still running the current job.
-    private let remaining = Atomic<Int>(0)
-    /// Set while a job runs: a second caller (another engine in the same process, as in tests) runs its job
-    /// alone on its own thread instead of waiting.
+    /// The next item to claim, and how many items have finished.
+    private let nextItem = Atomic<Int>(0)
+    private let numDone = Atomic<Int>(0)
+    /// Workers inside the current job. The caller closes the job, then waits for this to reach zero before it
+    /// touches `job` again.
+    private let numActive = Atomic<Int>(0)
+    /// Set while a job runs: a second caller (another engine in the same process, as in tests) runs its items
+    /// itself instead of waiting.
     private let busy = Atomic<Bool>(false)
-    /// The current job: written before `generation` is bumped (release), read by the job's workers after they
-    /// see the new generation (acquire), cleared after they all finished.
-    nonisolated(unsafe) private var job: ((Int) -> Void)?
+    /// The current job; written before the job opens, read only by workers inside it.
+    nonisolated(unsafe) private var job: ((Int, Int) -> Void)?
+    nonisolated(unsafe) private var numItems = 0
 
     private static let spinLimit = 5000
+    /// Pauses a waiting caller spins before it starts yielding its time slice.
+    private static let yieldAfter = 2000
 
     private final class Worker: Sendable {
+        let thread: Int
         let sleeping = Atomic<Bool>(false)
         let wakeup = DispatchSemaphore(value: 0)
+        init(thread: Int) { self.thread = thread }
     }
 
     init(numThreads: Int) {
-        precondition(numThreads < 256, "the thread count shares a word with the job counter")
         self.numThreads = max(1, numThreads)
-        workers = (1..<max(1, numThreads)).map { _ in Worker() }
-        for (index, worker) in workers.enumerated() {
+        workers = (1..<max(1, numThreads)).map { Worker(thread: $0) }
+        for worker in workers {
             // The workers keep the pool alive: it lives as long as the process (a test's pool leaks its sleeping threads).
-            let thread = Thread { self.workerLoop(worker, thread: index + 1) }
-            thread.name = "kernel-\(index + 1)"
+            let thread = Thread { self.workerLoop(worker) }
+            thread.name = "kernel-\(worker.thread)"
             thread.start()
         }
     }
 
-    /// Runs `body(t)` for t in 0..<threads (at most `numThreads`): t = 0 on the calling thread, the others on
-    /// workers. Returns when all have finished.
-    public func run(threads requested: Int, _ body: (Int) -> Void) {
-        let threads = min(requested, numThreads)
-        guard threads > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            for t in 0..<requested { body(t) }
+    /// Runs `body(item, thread)` for every item in 0..<count, spread over the caller (thread 0) and the workers
+    /// (threads 1..<numThreads) in no particular order or assignment: the thread index is for per-thread scratch
+    /// space, and results must not depend on it. Returns when all items have finished.
+    public func forEach(_ count: Int, _ body: (_ item: Int, _ thread: Int) -> Void) {
+        guard count > 1, numThreads > 1, busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
+            for i in 0..<count { body(i, 0) }
             return
         }
         withoutActuallyEscaping(body) { body in
             job = body
-            remaining.store(threads - 1, ordering: .relaxed)
-            let current = generation.load(ordering: .relaxed)
-            generation.store(((current >> 8) + 1) << 8 | threads, ordering: .releasing)
-            for worker in workers.prefix(threads - 1) where worker.sleeping.exchange(false, ordering: .acquiringAndReleasing) {
+            numItems = count
+            nextItem.store(0, ordering: .relaxed)
+            numDone.store(0, ordering: .relaxed)
+            let open = generation.load(ordering: .relaxed) + 2 | 1
+            generation.store(open, ordering: .sequentiallyConsistent)
+            for worker in workers where worker.sleeping.exchange(false, ordering: .acquiringAndReleasing) {
                 worker.wakeup.signal()
             }
-            body(0)
-            while remaining.load(ordering: .acquiring) > 0 { spinPause() }
+            claimItems(thread: 0)
+            wait { self.numDone.load(ordering: .acquiring) == count }
+            generation.store(open & ~1, ordering: .sequentiallyConsistent)
+            wait { self.numActive.load(ordering: .sequentiallyConsistent) == 0 }
             job = nil
         }
         busy.store(false, ordering: .releasing)
     }
 
-    /// Not inlined so that the worker's reference to the closure is gone before it reports done: the caller
-    /// then ends `withoutActuallyEscaping`, which checks that nobody still holds the closure.
+    /// Runs items until none are left. Not inlined, so that the closure reference it takes is released before
+    /// the worker leaves the job: `withoutActuallyEscaping` checks that nobody still holds the closure.
     @inline(never)
-    private func runJob(_ thread: Int) {
-        job?(thread)
+    private func claimItems(thread: Int) {
+        guard let job else { return }
+        while true {
+            let item = nextItem.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard item < numItems else { return }
+            job(item, thread)
+            numDone.add(1, ordering: .releasing)
+        }
     }
 
-    private func workerLoop(_ worker: Worker, thread: Int) {
+    private func wait(until condition: () -> Bool) {
+        var spins = 0
+        while !condition() {
+            spins += 1
+            if spins < Self.yieldAfter { spinPause() } else { spinYield() }
+        }
+    }
+
+    private func workerLoop(_ worker: Worker) {
         var seen = 0
         while true {
             var spins = 0
@@ -94,11 +121,13 @@ public final class KernelThreads: Sendable {
                 worker.wakeup.wait()
                 spins = 0
             }
-            seen = generation.load(ordering: .acquiring)
-            if thread < seen & 0xFF {
-                runJob(thread)
-                remaining.subtract(1, ordering: .releasing)
-            }
+            seen = generation.load(ordering: .sequentiallyConsistent)
+            guard seen & 1 == 1 else { continue }
+            // Join, then check the job is still open: the caller closes it before waiting for `numActive` to
+            // drain, so either it sees this worker or this worker sees the job closed.
+            numActive.add(1, ordering: .sequentiallyConsistent)
+            if generation.load(ordering: .sequentiallyConsistent) == seen { claimItems(thread: worker.thread) }
+            numActive.subtract(1, ordering: .sequentiallyConsistent)
         }
     }
 }
