@@ -138,10 +138,12 @@ private struct FormatScore {
     }
     var meanKL: Double { kls.isEmpty ? 0 : kls.reduce(0, +) / Double(kls.count) }
     var topAgreement: Double { kls.isEmpty ? 0 : Double(numSameTop) / Double(kls.count) }
+    /// Interpolated between neighbours, as llama-perplexity's "99.0%   KLD".
     func klPercentile(_ q: Double) -> Double {
         guard !kls.isEmpty else { return 0 }
         let sorted = kls.sorted()
-        return sorted[min(sorted.count - 1, Int(q * Double(sorted.count)))]
+        let position = q * Double(sorted.count - 1), lower = Int(position), fraction = position - Double(lower)
+        return (1 - fraction) * sorted[lower] + fraction * sorted[min(lower + 1, sorted.count - 1)]
     }
 }
 
