@@ -54,14 +54,19 @@ for format in $FORMATS; do
     echo "== llama.cpp: $format against bf16"
     "$LLAMA_PERPLEXITY" -m "$(gguf_for "$format")" -c "$CTX" -t "$THREADS" --kl-divergence-base "$WORK/base.kld" --kl-divergence \
         >"$WORK/llama-$format.log" 2>&1 || { tail -20 "$WORK/llama-$format.log" >&2; die "llama-perplexity --kl-divergence on $format failed"; }
-    grep -E "Mean PPL\(Q\) |Mean +KLD|99.0% +KLD|Same top p" "$WORK/llama-$format.log" \
+    grep -E "Mean PPL\(Q\) |Mean +KLD|99.0% +KLD|Same top p:" "$WORK/llama-$format.log" \
         || echo "   (no statistics: llama-perplexity prints them only from 100 scored tokens on)"
 done
 
 # Our table rows: format, PPL, ±, error, ΔPPL%, mean KL, KL p99, top-1%.
 ours() { awk -v f="$1" -v col="$2" '$1 == f && $3 == "±" { print $col }' "$WORK/ours.txt"; }
 # llama-perplexity's summary lines: "Mean PPL(Q) : x ± y", "Mean    KLD: x ± y", "99.0%   KLD: x", "Same top p: x ± y %".
-llama() { grep -E "$2" "$WORK/llama-$1.log" | head -n 1 | sed -E 's/.*: *([-0-9.]+).*/\1/'; }
+# Printed with our table's digits: printf FORMAT.
+llama() {
+    local value
+    value="$(grep -E "$2" "$WORK/llama-$1.log" | head -n 1 | sed -E 's/.*: *([-0-9.]+).*/\1/')"
+    if [[ -n "$value" ]]; then printf "$3" "$value"; fi
+}
 ours_tokens="$(sed -nE 's/.*: ([0-9]+) tokens, ([0-9]+) chunks.*/\1 tokens, \2 chunks/p' "$WORK/ours.txt")"
 llama_tokens="$(sed -nE 's/.*have ([0-9]+) tokens.*/\1/p; s/.*calculating perplexity over ([0-9]+) chunks.*/\1 chunks/p' "$WORK/llama-bf16.log" | paste -sd' ')"
 
@@ -71,13 +76,13 @@ echo
 echo "| format | ours PPL | ours mean KL | ours KL p99 | ours top-1 | llama.cpp PPL | llama.cpp mean KL | llama.cpp KL p99 | llama.cpp top-1 |"
 echo "|---|---|---|---|---|---|---|---|---|"
 llama_bf16_ppl="$(sed -nE 's/.*Final estimate: PPL = ([0-9.]+).*/\1/p' "$WORK/llama-bf16.log")"
-echo "| bf16 | $(ours bf16 2) | – | – | – | ${llama_bf16_ppl:-?} | – | – | – |"
+echo "| bf16 | $(ours bf16 2) | – | – | – | $(printf %.4f "${llama_bf16_ppl:-0}") | – | – | – |"
 for format in $FORMATS; do
     if [[ -z "$(ours "$format" 2)" ]]; then
         our_cells="(not loaded) | | |"
     else
         our_cells="$(ours "$format" 2) | $(ours "$format" 6) | $(ours "$format" 7) | $(ours "$format" 8)"
     fi
-    llama_top="$(llama "$format" 'Same top p')"
-    echo "| $format | $our_cells | $(llama "$format" 'Mean PPL\(Q\) ') | $(llama "$format" 'Mean +KLD') | $(llama "$format" '99.0% +KLD') | ${llama_top:+$llama_top%} |"
+    echo "| $format | $our_cells | $(llama "$format" 'Mean PPL\(Q\) ' %.4f) | $(llama "$format" 'Mean +KLD' %.6f) |" \
+         "$(llama "$format" '99.0% +KLD' %.6f) | $(llama "$format" 'Same top p:' %.2f%%) |"
 done
