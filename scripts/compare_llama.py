@@ -388,7 +388,8 @@ def main():
 
 def print_summary(results, args):
     print(f"\nOutput throughput, tok/s ({args.output_tokens} tokens per request, ~{args.prompt_tokens}-token prompts, "
-          f"closed loop, {args.rounds} requests per client; ours --spec {args.spec})\n")
+          f"closed loop, {args.rounds} requests per client; ours --spec {args.spec}; llama-server -np {max(args.concurrency)} "
+          f"-c {max(args.concurrency)}x{args.slot_ctx} -t {args.threads}). Ratio above 1: ours faster.\n")
     print("| class | c | ours | llama.cpp | ours / llama.cpp |")
     print("|---|---|---|---|---|")
     for name, entry in results["classes"].items():
@@ -396,7 +397,7 @@ def print_summary(results, args):
             ours = entry.get("ours", {}).get("throughput", {}).get(c, {}).get("tok_per_s")
             theirs = entry.get("llama.cpp", {}).get("throughput", {}).get(c, {}).get("tok_per_s")
             print(f"| {name} | {c} | {fmt(ours, 1)} | {fmt(theirs, 1)} | {ratio(ours, theirs)} |")
-    print(f"\nTime to first token, p50 of {args.ttft_reps} (streaming, c=1; ms)\n")
+    print(f"\nTime to first token, p50 of {args.ttft_reps} (streaming, c=1; ms). Ratio below 1: ours sooner.\n")
     print("| class | prompt | ours | llama.cpp | ours / llama.cpp |")
     print("|---|---|---|---|---|")
     for name, entry in results["classes"].items():
@@ -409,7 +410,8 @@ def print_summary(results, args):
     memory = results.get("memory")
     if memory:
         ours_m, theirs_m = memory.get("ours", {}), memory.get("llama.cpp", {})
-        print(f"\nResident memory, bf16, {args.rss_streams} concurrent streams of ~{args.rss_context}-token prompts (MiB)\n")
+        print(f"\nResident memory, bf16, {args.rss_streams} concurrent streams of ~{args.rss_context}-token prompts (MiB;"
+              " llama.cpp's counts its memory-mapped GGUF and f16 KV cache, ours its loaded weights and f32 KV cache)\n")
         print("| | idle | peak VmRSS under load | VmHWM (incl. loading) | peak / llama.cpp's |")
         print("|---|---|---|---|---|")
         print(f"| ours | {fmt(ours_m.get('idle_mib'), 0)} | {fmt(ours_m.get('peak_mib'), 0)} | {fmt(ours_m.get('hwm_mib'), 0)} | "
