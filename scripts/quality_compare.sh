@@ -45,17 +45,29 @@ echo "== ours: $BENCH perplexity (ctx $CTX) on $TEXT"
 "$BENCH" perplexity --model "$MODEL_DIR" --text "$TEXT" --ctx "$CTX" --dtype "$(echo $FORMATS | tr ' ' ',')" \
     "${CHUNK_ARGS[@]}" 2>"$WORK/ours.err" | tee "$WORK/ours.txt" || { cat "$WORK/ours.err" >&2; die "bench perplexity failed"; }
 
+# run_llama LOG PATTERN ARGS...: llama-perplexity with output in LOG, which must then match PATTERN. Tried twice:
+# its log lines go through a writer thread, and on a busy machine the last ones were once missing at exit.
+run_llama() {
+    local log="$1" pattern="$2" attempt
+    shift 2
+    for attempt in 1 2; do
+        "$LLAMA_PERPLEXITY" "$@" >"$log" 2>&1 || { tail -20 "$log" >&2; die "llama-perplexity $* failed"; }
+        grep -qE "$pattern" "$log" && return 0
+        echo "   (no '$pattern' in llama-perplexity's output, attempt $attempt)" >&2
+    done
+    tail -20 "$log" >&2
+    die "llama-perplexity printed no '$pattern' (see above)"
+}
+
 echo "== llama.cpp: bf16 base"
-BASE_GGUF="$(gguf_for bf16)"
-"$LLAMA_PERPLEXITY" -m "$BASE_GGUF" -f "$TEXT" -c "$CTX" -t "$THREADS" --kl-divergence-base "$WORK/base.kld" \
-    "${CHUNK_ARGS[@]}" >"$WORK/llama-bf16.log" 2>&1 || { tail -20 "$WORK/llama-bf16.log" >&2; die "llama-perplexity on $BASE_GGUF failed"; }
-grep -E "Final estimate" "$WORK/llama-bf16.log" || { tail -20 "$WORK/llama-bf16.log" >&2; die "no final estimate in llama-perplexity's output"; }
+run_llama "$WORK/llama-bf16.log" "Final estimate" -m "$(gguf_for bf16)" -f "$TEXT" -c "$CTX" -t "$THREADS" \
+    --kl-divergence-base "$WORK/base.kld" "${CHUNK_ARGS[@]}"
+grep -E "Final estimate" "$WORK/llama-bf16.log"
 for format in $FORMATS; do
-    echo "== llama.cpp: $format against bf16"
-    "$LLAMA_PERPLEXITY" -m "$(gguf_for "$format")" -c "$CTX" -t "$THREADS" --kl-divergence-base "$WORK/base.kld" --kl-divergence \
-        >"$WORK/llama-$format.log" 2>&1 || { tail -20 "$WORK/llama-$format.log" >&2; die "llama-perplexity --kl-divergence on $format failed"; }
-    grep -E "Mean PPL\(Q\) |Mean +KLD|99.0% +KLD|Same top p:" "$WORK/llama-$format.log" \
-        || echo "   (no statistics: llama-perplexity prints them only from 100 scored tokens on)"
+    echo "== llama.cpp: $format against bf16 (statistics need at least 100 scored tokens)"
+    run_llama "$WORK/llama-$format.log" "Same top p:" -m "$(gguf_for "$format")" -c "$CTX" -t "$THREADS" \
+        --kl-divergence-base "$WORK/base.kld" --kl-divergence
+    grep -E "Mean PPL\(Q\) |Mean +KLD|99.0% +KLD|Same top p:" "$WORK/llama-$format.log"
 done
 
 # Our table rows: format, PPL, ±, error, ΔPPL%, mean KL, KL p99, top-1%.
