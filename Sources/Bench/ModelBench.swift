@@ -68,7 +68,7 @@ private func loadModel(_ arguments: [String]) -> (directory: String, model: Llam
     }
 }
 
-private func seconds(since start: DispatchTime) -> Double {
+func seconds(since start: DispatchTime) -> Double {
     Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
 }
 

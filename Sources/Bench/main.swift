@@ -5,13 +5,15 @@ import Foundation
 //   swift run -c release bench model
 //   swift run -c release bench matmul
 //   swift run -c release bench mixed
+//   swift run -c release bench perplexity --dtype q8_0,q4_0 --ctx 512
 let arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "tokenizer": runTokenizerBenchmark(Array(arguments.dropFirst()))
 case "model": runModelBenchmark(Array(arguments.dropFirst()))
 case "mixed": runMixedBenchmark(Array(arguments.dropFirst()))
 case "matmul": runMatmulBenchmark(Array(arguments.dropFirst()))
+case "perplexity": runPerplexityBenchmark(Array(arguments.dropFirst()))
 default:
-    FileHandle.standardError.write(Data("usage: bench tokenizer [FILE] | bench model [--prompt-tokens N] [--decode-tokens N] | bench matmul [--rows 1,16,64] | bench mixed [--decodes 15] [--chunk 64]\n".utf8))
+    FileHandle.standardError.write(Data("usage: bench tokenizer [FILE] | bench model [--prompt-tokens N] [--decode-tokens N] | bench matmul [--rows 1,16,64] | bench mixed [--decodes 15] [--chunk 64] | bench perplexity [--model DIR] [--text FILE] [--dtype q8_0,q4_0] [--ctx 512] [--chunks N]\n".utf8))
     exit(2)
 }
