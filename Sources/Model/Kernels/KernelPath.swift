@@ -51,6 +51,17 @@ public enum KernelPath: String, CaseIterable, Sendable {
         return path
     }()
 
+    /// The bf16 GEMM kernel this path runs (CBF16Gemm.h). The VNNI paths differ from their base only for int8.
+    enum BF16Kernel { case reference, avx2, avx512, avx512BF16 }
+    var bf16Kernel: BF16Kernel {
+        switch self {
+        case .reference: .reference
+        case .avx2, .avxVNNI: .avx2
+        case .avx512, .avx512VNNI: .avx512
+        case .avx512BF16: .avx512BF16
+        }
+    }
+
     /// The paths the tests can run on this CPU.
     public static var supported: [KernelPath] { allCases.filter(\.isSupported) }
 }

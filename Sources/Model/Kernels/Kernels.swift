@@ -18,5 +18,3 @@ enum OneRow: TileRowCount { static var count: Int { 1 } }
 enum TwoRows: TileRowCount { static var count: Int { 2 } }
 enum ThreeRows: TileRowCount { static var count: Int { 3 } }
 enum FourRows: TileRowCount { static var count: Int { 4 } }
-enum FiveRows: TileRowCount { static var count: Int { 5 } }
-enum SixRows: TileRowCount { static var count: Int { 6 } }
