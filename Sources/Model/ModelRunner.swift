@@ -90,7 +90,7 @@ public final class ModelRunner {
                     t += 1
                 }
             }
-            attentionPlan.run(layer: view, q: qkvOut, qStride: qkvDim, out: attnOut, gatheredKeys: keys, gatheredValues: values, scores: scoreRows)
+            attentionPlan.run(layer: view, q: qkvOut, qStride: qkvDim, out: attnOut, gatheredKeys: keys, gatheredValues: values, scores: scoreRows, path: kernelPath)
             layer.output.apply(attnOut, proj, n: n, path: kernelPath)
             Kernels.add(x, proj, count: n * h)
 

@@ -8,6 +8,7 @@
 
 #include "CPrefetch.h"
 #include "CBF16Gemm.h"
+#include "CAttention.h"
 
 /// CPU features, as bits of `ck_cpu_features()`.
 enum {

@@ -11,7 +11,7 @@ extension Kernels {
             var i = 0
             while i + 8 <= dim {
                 let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
-                lanes.addProduct(v, v)
+                lanes += v * v  // not addProduct: without FMA in the baseline target that is a libm call per lane
                 i += 8
             }
             var sumSquares = lanes.sum()

@@ -62,6 +62,16 @@ public enum KernelPath: String, CaseIterable, Sendable {
         }
     }
 
+    /// The decode-attention kernel this path runs (CAttention.h).
+    enum AttentionKernel { case reference, avx2, avx512 }
+    var attentionKernel: AttentionKernel {
+        switch self {
+        case .reference: .reference
+        case .avx2, .avxVNNI: .avx2
+        case .avx512, .avx512VNNI, .avx512BF16: .avx512
+        }
+    }
+
     /// The paths the tests can run on this CPU.
     public static var supported: [KernelPath] { allCases.filter(\.isSupported) }
 }
