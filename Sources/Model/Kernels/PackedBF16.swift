@@ -50,8 +50,8 @@ extension Kernels {
     ///
     /// Tiles: each call multiplies a tile of rows (three to six on AVX2, up to twelve on AVX-512) by one
     /// 16-output panel, so every weight loaded feeds every row of the tile and every x element broadcast feeds
-    /// 16 outputs. One or two rows (a decode) work on two (AVX2) or four (AVX-512) panels at once instead, so
-    /// that enough independent FMA chains are in flight.
+    /// 16 outputs. One or two rows (a decode) work on two panels at once instead, so that more independent
+    /// FMA chains are in flight.
     ///
     /// The weights come from DRAM on every call (a model's are far larger than the caches), and once the FMAs
     /// take as long as the loads the out-of-order window no longer reaches far enough ahead to keep DRAM busy.
