@@ -19,11 +19,14 @@ INLINE AVX2 void weights16(const uint32_t *panel, long k, __m256 *lo, __m256 *hi
     *hi = _mm256_castsi256_ps(_mm256_and_si256(bits, _mm256_set1_epi32((int)0xFFFF0000u)));
 }
 
-/// sums[r][0..<16] += Σ_{k < count} x[r, k] · panel[k] for r < R. Inlined with a constant R so the row loops unroll
+/// sums[r][0..<16] = (first ? 0 : sums[r]) + Σ_{k < count} x[r, k] · panel[k] for r < R. Inlined with a constant R so the row loops unroll
 /// and the 2·R accumulators live in registers.
-INLINE AVX2 void tile(const float *x, long ldx, const int R, const uint32_t *panel, long count, float *sums, const int prefetch) {
+INLINE AVX2 void tile(const float *x, long ldx, const int R, const uint32_t *panel, long count, float *sums, const int prefetch, const int first) {
     __m256 lo[6], hi[6];
-    for (int r = 0; r < R; r++) { lo[r] = _mm256_loadu_ps(sums + 16 * r); hi[r] = _mm256_loadu_ps(sums + 16 * r + 8); }
+    for (int r = 0; r < R; r++) {
+        lo[r] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(sums + 16 * r);
+        hi[r] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(sums + 16 * r + 8);
+    }
     const char *ahead = (const char *)panel + PREFETCH_DISTANCE;
     for (long k = 0; k < count; k++) {
         // A step reads half a cache line; prefetching at every step (each line twice) is cheaper than testing k.
@@ -40,8 +43,8 @@ INLINE AVX2 void tile(const float *x, long ldx, const int R, const uint32_t *pan
 }
 
 #define TILE(R) \
-    static AVX2 __attribute__((noinline)) void tile##R(const float *x, long ldx, const uint32_t *panel, long count, float *sums, int prefetch) { \
-        if (prefetch) tile(x, ldx, R, panel, count, sums, 1); else tile(x, ldx, R, panel, count, sums, 0); \
+    static AVX2 __attribute__((noinline)) void tile##R(const float *x, long ldx, const uint32_t *panel, long count, float *sums, int prefetch, int first) { \
+        if (prefetch) tile(x, ldx, R, panel, count, sums, 1, first); else tile(x, ldx, R, panel, count, sums, 0, first); \
     }
 TILE(3) TILE(4) TILE(5) TILE(6)
 
@@ -104,7 +107,6 @@ AVX2 void ck_bf16_gemm_avx2(const float *x, long n, const uint32_t *panels, long
     const long numTiles = (n + 5) / 6;
     for (long p = firstPanel; p < lastPanel; p++) {
         const uint32_t *panel = panels + p * stride;
-        for (long i = 0; i < 16 * n; i++) sums[i] = 0;
         for (long k = 0; k < columns; k += PANEL_BLOCK) {
             const long count = columns - k < PANEL_BLOCK ? columns - k : PANEL_BLOCK;
             long t = 0;
@@ -114,10 +116,10 @@ AVX2 void ck_bf16_gemm_avx2(const float *x, long n, const uint32_t *panels, long
                 float *st = sums + 16 * t;
                 const int prefetch = tileIndex == 0;
                 switch (tileRows) {
-                case 6: tile6(xt, columns, panel + 8 * k, count, st, prefetch); break;
-                case 5: tile5(xt, columns, panel + 8 * k, count, st, prefetch); break;
-                case 4: tile4(xt, columns, panel + 8 * k, count, st, prefetch); break;
-                default: tile3(xt, columns, panel + 8 * k, count, st, prefetch); break;
+                case 6: tile6(xt, columns, panel + 8 * k, count, st, prefetch, k == 0); break;
+                case 5: tile5(xt, columns, panel + 8 * k, count, st, prefetch, k == 0); break;
+                case 4: tile4(xt, columns, panel + 8 * k, count, st, prefetch, k == 0); break;
+                default: tile3(xt, columns, panel + 8 * k, count, st, prefetch, k == 0); break;
                 }
                 t += tileRows;
             }

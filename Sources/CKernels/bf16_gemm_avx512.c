@@ -20,11 +20,11 @@ INLINE AVX512 __m512 weights16(const uint32_t *panel, long k) {
     return _mm512_castsi512_ps(_mm512_and_si512(bits, _mm512_set1_epi32((int)0xFFFF0000u)));
 }
 
-/// sums[r][0..<16] += Σ_{k < count} x[r, k] · panel[k] for r < R (constant after inlining). The broadcast of
+/// sums[r][0..<16] = (first ? 0 : sums[r]) + Σ_{k < count} x[r, k] · panel[k] for r < R (constant after inlining). The broadcast of
 /// x[r, k] folds into the FMA as a memory operand.
-INLINE AVX512 void tile(const float *x, long ldx, const int R, const uint32_t *panel, long count, float *sums, const int prefetch) {
+INLINE AVX512 void tile(const float *x, long ldx, const int R, const uint32_t *panel, long count, float *sums, const int prefetch, const int first) {
     __m512 a[MAX_TILE_ROWS];
-    for (int r = 0; r < R; r++) a[r] = _mm512_loadu_ps(sums + 16 * r);
+    for (int r = 0; r < R; r++) a[r] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * r);
     const char *ahead = (const char *)panel + PREFETCH_DISTANCE;
     for (long k = 0; k < count; k++) {
         if (prefetch) _mm_prefetch(ahead + 32 * k, _MM_HINT_T0);
@@ -34,10 +34,10 @@ INLINE AVX512 void tile(const float *x, long ldx, const int R, const uint32_t *p
     for (int r = 0; r < R; r++) _mm512_storeu_ps(sums + 16 * r, a[r]);
 }
 
-typedef void TileFunction(const float *, long, const uint32_t *, long, float *, int);
+typedef void TileFunction(const float *, long, const uint32_t *, long, float *, int, int);
 #define TILE(R) \
-    static AVX512 __attribute__((noinline)) void tile##R(const float *x, long ldx, const uint32_t *panel, long count, float *sums, int prefetch) { \
-        if (prefetch) tile(x, ldx, R, panel, count, sums, 1); else tile(x, ldx, R, panel, count, sums, 0); \
+    static AVX512 __attribute__((noinline)) void tile##R(const float *x, long ldx, const uint32_t *panel, long count, float *sums, int prefetch, int first) { \
+        if (prefetch) tile(x, ldx, R, panel, count, sums, 1, first); else tile(x, ldx, R, panel, count, sums, 0, first); \
     }
 TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10) TILE(11) TILE(12)
 static TileFunction *const tiles[MAX_TILE_ROWS + 1] = {
@@ -70,8 +70,8 @@ static AVX512 __attribute__((noinline)) void groupTile2(const float *x, long ldx
     groupTile(x, ldx, 2, p, columns, out);
 }
 
-static inline void storeRow(const float *sums, float *row, long outputs) {
-    for (long j = 0; j < outputs; j++) row[j] = sums[j];
+INLINE AVX512 void storeRow(const float *sums, float *row, long outputs) {
+    _mm512_mask_storeu_ps(row, (__mmask16)((1u << outputs) - 1), _mm512_loadu_ps(sums));
 }
 
 AVX512 void ck_bf16_gemm_avx512(const float *x, long n, const uint32_t *panels, long columns, long rows,
@@ -95,13 +95,12 @@ AVX512 void ck_bf16_gemm_avx512(const float *x, long n, const uint32_t *panels, 
     const long numTiles = (n + MAX_TILE_ROWS - 1) / MAX_TILE_ROWS;
     for (long p = firstPanel; p < lastPanel; p++) {
         const uint32_t *panel = panels + p * stride;
-        for (long i = 0; i < 16 * n; i++) sums[i] = 0;
         for (long k = 0; k < columns; k += PANEL_BLOCK) {
             const long count = columns - k < PANEL_BLOCK ? columns - k : PANEL_BLOCK;
             long t = 0;
             for (long tileIndex = 0; tileIndex < numTiles; tileIndex++) {
                 const long tileRows = n / numTiles + (tileIndex < n % numTiles ? 1 : 0);
-                tiles[tileRows](x + t * columns + k, columns, panel + 8 * k, count, sums + 16 * t, tileIndex == 0);
+                tiles[tileRows](x + t * columns + k, columns, panel + 8 * k, count, sums + 16 * t, tileIndex == 0, k == 0);
                 t += tileRows;
             }
         }

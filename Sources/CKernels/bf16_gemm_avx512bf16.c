@@ -42,11 +42,11 @@ INLINE BF16 __m512bh weightPairs(const uint32_t *steps, const int half) {
     return (__m512bh)_mm512_permutexvar_epi16(index, bits);
 }
 
-/// sums[r] += Σ over `pairs` input pairs; the last is half a pair when `half`.
+/// sums[r] = (first ? 0 : sums[r]) + Σ over `pairs` input pairs; the last is half a pair when `half`.
 INLINE BF16 void tile(const uint32_t *xp, long ldx, const int R, const uint32_t *panel, long pairs, const int half,
-                      float *sums, const int prefetch) {
+                      float *sums, const int prefetch, const int first) {
     __m512 a[MAX_TILE_ROWS];
-    for (int r = 0; r < R; r++) a[r] = _mm512_loadu_ps(sums + 16 * r);
+    for (int r = 0; r < R; r++) a[r] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * r);
     const char *ahead = (const char *)panel + PREFETCH_DISTANCE;
     for (long i = 0; i < pairs; i++) {
         if (prefetch) _mm_prefetch(ahead + 64 * i, _MM_HINT_T0);
@@ -56,10 +56,10 @@ INLINE BF16 void tile(const uint32_t *xp, long ldx, const int R, const uint32_t 
     for (int r = 0; r < R; r++) _mm512_storeu_ps(sums + 16 * r, a[r]);
 }
 
-typedef void TileFunction(const uint32_t *, long, const uint32_t *, long, int, float *, int);
+typedef void TileFunction(const uint32_t *, long, const uint32_t *, long, int, float *, int, int);
 #define TILE(R) \
-    static BF16 __attribute__((noinline)) void tile##R(const uint32_t *xp, long ldx, const uint32_t *panel, long pairs, int half, float *sums, int prefetch) { \
-        if (prefetch) tile(xp, ldx, R, panel, pairs, half, sums, 1); else tile(xp, ldx, R, panel, pairs, half, sums, 0); \
+    static BF16 __attribute__((noinline)) void tile##R(const uint32_t *xp, long ldx, const uint32_t *panel, long pairs, int half, float *sums, int prefetch, int first) { \
+        if (prefetch) tile(xp, ldx, R, panel, pairs, half, sums, 1, first); else tile(xp, ldx, R, panel, pairs, half, sums, 0, first); \
     }
 TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10) TILE(11) TILE(12)
 static TileFunction *const tiles[MAX_TILE_ROWS + 1] = {
@@ -93,8 +93,8 @@ static BF16 __attribute__((noinline)) void groupTile2(const uint32_t *xp, long l
     groupTile(xp, ldx, 2, p, columns, out);
 }
 
-static inline void storeRow(const float *sums, float *row, long outputs) {
-    for (long j = 0; j < outputs; j++) row[j] = sums[j];
+INLINE BF16 void storeRow(const float *sums, float *row, long outputs) {
+    _mm512_mask_storeu_ps(row, (__mmask16)((1u << outputs) - 1), _mm512_loadu_ps(sums));
 }
 
 BF16 void ck_bf16_gemm_avx512bf16(const uint32_t *xPairs, long n, const uint32_t *panels, long columns, long rows,
@@ -118,14 +118,13 @@ BF16 void ck_bf16_gemm_avx512bf16(const uint32_t *xPairs, long n, const uint32_t
     const long numTiles = (n + MAX_TILE_ROWS - 1) / MAX_TILE_ROWS, totalPairs = ldx;
     for (long p = firstPanel; p < lastPanel; p++) {
         const uint32_t *panel = panels + p * stride;
-        for (long i = 0; i < 16 * n; i++) sums[i] = 0;
         for (long i = 0; i < totalPairs; i += PANEL_PAIRS) {
             const long pairs = totalPairs - i < PANEL_PAIRS ? totalPairs - i : PANEL_PAIRS;
             const int half = (columns % 2) && i + pairs == totalPairs;
             long t = 0;
             for (long tileIndex = 0; tileIndex < numTiles; tileIndex++) {
                 const long tileRows = n / numTiles + (tileIndex < n % numTiles ? 1 : 0);
-                tiles[tileRows](xPairs + t * ldx + i, ldx, panel + 16 * i, pairs, half, sums + 16 * t, tileIndex == 0);
+                tiles[tileRows](xPairs + t * ldx + i, ldx, panel + 16 * i, pairs, half, sums + 16 * t, tileIndex == 0, i == 0);
                 t += tileRows;
             }
         }

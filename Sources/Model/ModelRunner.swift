@@ -97,7 +97,7 @@ public final class ModelRunner {
             // Feed-forward block: x += down(silu(gate(xn)) · up(xn)), xn = rmsnorm(x)
             layer.ffnNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
             layer.gateUp.apply(xn, gu, n: n, path: kernelPath)
-            Kernels.siluMul(gu, act, n: n, dim: ffn)
+            Kernels.siluMul(gu, act, n: n, dim: ffn, path: kernelPath)
             layer.down.apply(act, proj, n: n, path: kernelPath)
             Kernels.add(x, proj, count: n * h)
         }

@@ -48,19 +48,21 @@ final class KernelTests: XCTestCase {
         assertClose(out, expected, tolerance: 1e-5)
     }
 
-    /// SwiGLU over rows wider than the vector loop (its scalar tail too), with gates far into both tails of the sigmoid.
+    /// SwiGLU on every path over rows wider than the vector loop (its scalar or masked tail too), with gates far into both tails of the sigmoid.
     func testSiluMulMatchesReference() {
         let rows = 4, dim = 21
         // Three rows of wide-ranging gates, then one whose first gates are -90 and 95.
         let gateUp = random(3 * 2 * dim, scale: 12) + [-90, 95] + random(2 * dim - 2, scale: 1)
-        var out = [Float](repeating: .nan, count: rows * dim)
-        Kernels.siluMul(gateUp, &out, n: rows, dim: dim)
         var expected: [Float] = []
         for t in 0..<rows {
             for i in 0..<dim { expected.append(ReferenceKernels.silu(gateUp[t * 2 * dim + i]) * gateUp[t * 2 * dim + dim + i]) }
         }
-        for (actual, wanted) in zip(out, expected) {
-            XCTAssertEqual(actual, wanted, accuracy: 1e-5 * max(1, abs(wanted)))
+        for path in KernelPath.testedPaths() {
+            var out = [Float](repeating: .nan, count: rows * dim)
+            Kernels.siluMul(gateUp, &out, n: rows, dim: dim, path: path)
+            for (actual, wanted) in zip(out, expected) {
+                XCTAssertEqual(actual, wanted, accuracy: 1e-5 * max(1, abs(wanted)), path.rawValue)
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 #include "CPrefetch.h"
 #include "CBF16Gemm.h"
 #include "CAttention.h"
+#include "CActivations.h"
 
 /// CPU features, as bits of `ck_cpu_features()`.
 enum {

@@ -111,7 +111,7 @@ struct BatchAttentionPlan {
                         q: q + chunk.firstRow * qStride + head * hd, qStride: qStride,
                         out: out + chunk.firstRow * qDim + head * hd, outStride: qDim, rows: rows,
                         numCachedTokens: chunk.numCachedTokens, headDim: hd, keysT: keys, keyStride: chunk.contextLength,
-                        values: values, scores: scores)
+                        values: values, scores: scores, path: path)
                 }
             }
         }

@@ -163,7 +163,7 @@ extension Kernels {
             }
             for r in 0..<numRows {
                 let t = r / groupSize, visible = numCachedTokens + t + 1
-                softmaxPrefix(scores + r * context, visible: visible, total: visible)
+                ck_softmax_prefix_avx2(scores + r * context, visible, visible)
                 let destination = out + t * outStride + (kvHead * groupSize + r % groupSize) * hd
                 switch kernel {
                 case .avx512: ck_attention_values_avx512(scores + r * context, visible, values, table, blockStride, bs, hd, destination)

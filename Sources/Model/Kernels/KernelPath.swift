@@ -72,6 +72,10 @@ public enum KernelPath: String, CaseIterable, Sendable {
         }
     }
 
+    /// Whether the exp-heavy elementwise loops (SwiGLU, softmax) run in C (CActivations.h): on every path but
+    /// `reference`, the AVX-512 ones included (see CActivations.h for why AVX2 serves both).
+    var usesCActivations: Bool { self != .reference }
+
     /// The paths the tests can run on this CPU.
     public static var supported: [KernelPath] { allCases.filter(\.isSupported) }
 }
