@@ -9,7 +9,7 @@
 #define BF16 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { PANEL_PAIRS = 32, PREFETCH_DISTANCE = 4096, PANEL = 16, MAX_TILE_ROWS = 12, GROUP = 4 };
+enum { PANEL_PAIRS = 32, PREFETCH_DISTANCE = 4096, PANEL = 16, MAX_TILE_ROWS = 12, GROUP = 2 };
 
 BF16 void ck_bf16_round_pairs_avx512bf16(const float *x, long n, long columns, uint32_t *xPairs) {
     const long halfColumns = (columns + 1) / 2;
