@@ -6,6 +6,8 @@ import COpenBLAS
 public final class ModelRunner {
     public let model: LlamaModel
     public let cache: PagedKVCache
+    /// The kernels this runner's forward passes use (a test runs the model once per path).
+    public let kernelPath: KernelPath
     private var residual = GrowableScratch()   // x        [numTokens, hidden]
     private var normed = GrowableScratch()     // rmsnorm  [numTokens, hidden]
     private var qkv = GrowableScratch()        // q|k|v    [numTokens, (numHeads + 2·numKVHeads) · headDim]
@@ -21,17 +23,18 @@ public final class ModelRunner {
     /// Rows of logits the last forward produced, in batch order of `logitIndices`.
     public private(set) var numLogitRows = 0
 
-    public init(model: LlamaModel, cache: PagedKVCache) {
+    public init(model: LlamaModel, cache: PagedKVCache, kernelPath: KernelPath = .selected) {
         self.model = model
         self.cache = cache
+        self.kernelPath = kernelPath
         // Our kernels split work over the cores themselves and call BLAS from inside those threads: BLAS's own
         // threads would only contend with them (its idle threads spin).
         openblas_set_num_threads(1)
     }
 
     /// Convenience: a runner with its own cache of `numBlocks` blocks.
-    public convenience init(model: LlamaModel, numBlocks: Int, blockSize: Int = 16) {
-        self.init(model: model, cache: PagedKVCache(config: model.config, numBlocks: numBlocks, blockSize: blockSize))
+    public convenience init(model: LlamaModel, numBlocks: Int, blockSize: Int = 16, kernelPath: KernelPath = .selected) {
+        self.init(model: model, cache: PagedKVCache(config: model.config, numBlocks: numBlocks, blockSize: blockSize), kernelPath: kernelPath)
     }
 
     /// One forward pass. Afterwards `withLogits(row:)` reads the next-token logits of each requested
@@ -66,7 +69,7 @@ public final class ModelRunner {
 
             // Attention block: x += o(attention(rope(q), rope(k), v)) of rmsnorm(x)
             layer.attentionNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
-            layer.qkv.apply(xn, qkvOut, n: n)
+            layer.qkv.apply(xn, qkvOut, n: n, path: kernelPath)
             var t = 0
             for sequence in batch.sequences {
                 for i in 0..<sequence.tokens.count {
@@ -87,15 +90,15 @@ public final class ModelRunner {
                     t += 1
                 }
             }
-            attentionPlan.run(layer: view, q: qkvOut, qStride: qkvDim, out: attnOut, gatheredKeys: keys, gatheredValues: values, scores: scoreRows)
-            layer.output.apply(attnOut, proj, n: n)
+            attentionPlan.run(layer: view, q: qkvOut, qStride: qkvDim, out: attnOut, gatheredKeys: keys, gatheredValues: values, scores: scoreRows, path: kernelPath)
+            layer.output.apply(attnOut, proj, n: n, path: kernelPath)
             Kernels.add(x, proj, count: n * h)
 
             // Feed-forward block: x += down(silu(gate(xn)) · up(xn)), xn = rmsnorm(x)
             layer.ffnNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
-            layer.gateUp.apply(xn, gu, n: n)
-            Kernels.siluMul(gu, act, n: n, dim: ffn)
-            layer.down.apply(act, proj, n: n)
+            layer.gateUp.apply(xn, gu, n: n, path: kernelPath)
+            Kernels.siluMul(gu, act, n: n, dim: ffn, path: kernelPath)
+            layer.down.apply(act, proj, n: n, path: kernelPath)
             Kernels.add(x, proj, count: n * h)
         }
 
@@ -114,7 +117,7 @@ public final class ModelRunner {
         }
         w.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(picked, weight: $0.baseAddress!, pickedNormed, n: rows, dim: h, eps: c.rmsNormEps) }
         let out = logitBuffer.pointer(atLeast: rows * c.vocabSize)
-        w.lmHead.apply(pickedNormed, out, n: rows)
+        w.lmHead.apply(pickedNormed, out, n: rows, path: kernelPath)
     }
 
     /// Calls `body` with row `row` of the last forward's logits ([vocab]); valid only inside `body`.

@@ -50,11 +50,11 @@ public struct WeightMatrix: Sendable {
         }
     }
 
-    /// y[n, rows] = x[n, columns] · selfᵀ.
-    public func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int) {
+    /// y[n, rows] = x[n, columns] · selfᵀ, on `path`'s kernels.
+    public func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, path: KernelPath = .selected) {
         switch storage {
         case .bf16(let panels):
-            Kernels.matmulPackedBF16(x, panels, y, n: n)
+            Kernels.matmulPackedBF16(x, panels, y, n: n, path: path)
         case .f32(let values):
             values.withUnsafeBufferPointer { Kernels.matmul(x, $0.baseAddress!, y, n: n, inFeatures: columns, outFeatures: rows) }
         }

@@ -15,44 +15,6 @@ final class KernelTests: XCTestCase {
         XCTAssertLessThanOrEqual(worst, tolerance, file: file, line: line)
     }
 
-    /// bf16 weights through the panel kernel: every tile height (1...6 rows and their combinations), odd inner
-    /// sizes (the unrolled loop's tail), partial last panels, and one and two threads' worth of panels.
-    func testBF16MatmulMatchesReference() {
-        for (n, inFeatures, outFeatures) in [(1, 576, 960), (3, 64, 7), (2, 71, 301), (9, 96, 40), (6, 18, 300), (13, 33, 9),
-                                             (16, 48, 260), (5, 64, 3), (4, 40, 129), (40, 24, 200), (67, 17, 35)] {
-            let x = random(n * inFeatures)
-            let bits = random(outFeatures * inFeatures).map { UInt16($0.bitPattern >> 16) }
-            let exact = bits.map { Float(bitPattern: UInt32($0) << 16) }
-            let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, bf16: bits)
-            var y = [Float](repeating: .nan, count: n * outFeatures)
-            x.withUnsafeBufferPointer { xp in
-                y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n) }
-            }
-            assertClose(y, ReferenceKernels.matmul(x, exact, n: n, inFeatures: inFeatures, outFeatures: outFeatures), tolerance: 1e-4)
-        }
-    }
-
-    /// A row's result is bit-identical whatever the row count: every tile shape runs the same FMA chain, across
-    /// input blocks too (150 inputs: two full blocks and a partial one), and with both threads' panels.
-    func testBF16MatmulRowsDoNotDependOnRowCount() {
-        let (inFeatures, outFeatures) = (150, 140)
-        let bits = random(outFeatures * inFeatures).map { UInt16($0.bitPattern >> 16) }
-        let matrix = WeightMatrix(rows: outFeatures, columns: inFeatures, bf16: bits)
-        let x = random(40 * inFeatures)
-        func apply(_ x: ArraySlice<Float>, n: Int) -> [Float] {
-            var y = [Float](repeating: .nan, count: n * outFeatures)
-            Array(x).withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { matrix.apply(xp.baseAddress!, $0.baseAddress!, n: n) } }
-            return y
-        }
-        let single = (0..<40).map { apply(x[$0 * inFeatures..<($0 + 1) * inFeatures], n: 1) }
-        for n in Array(2...17) + [40] {
-            let y = apply(x[0..<n * inFeatures], n: n)
-            for r in 0..<n {
-                XCTAssertEqual(Array(y[r * outFeatures..<(r + 1) * outFeatures]), single[r], "row \(r) of \(n)")
-            }
-        }
-    }
-
     /// The embedding lookup reads rows back out of the panels.
     func testBF16RowsReadBackFromPanels() {
         let (rows, columns) = (37, 11)
@@ -86,19 +48,21 @@ final class KernelTests: XCTestCase {
         assertClose(out, expected, tolerance: 1e-5)
     }
 
-    /// SwiGLU over rows wider than the vector loop (its scalar tail too), with gates far into both tails of the sigmoid.
+    /// SwiGLU on every path over rows wider than the vector loop (its scalar or masked tail too), with gates far into both tails of the sigmoid.
     func testSiluMulMatchesReference() {
         let rows = 4, dim = 21
         // Three rows of wide-ranging gates, then one whose first gates are -90 and 95.
         let gateUp = random(3 * 2 * dim, scale: 12) + [-90, 95] + random(2 * dim - 2, scale: 1)
-        var out = [Float](repeating: .nan, count: rows * dim)
-        Kernels.siluMul(gateUp, &out, n: rows, dim: dim)
         var expected: [Float] = []
         for t in 0..<rows {
             for i in 0..<dim { expected.append(ReferenceKernels.silu(gateUp[t * 2 * dim + i]) * gateUp[t * 2 * dim + dim + i]) }
         }
-        for (actual, wanted) in zip(out, expected) {
-            XCTAssertEqual(actual, wanted, accuracy: 1e-5 * max(1, abs(wanted)))
+        for path in KernelPath.testedPaths() {
+            var out = [Float](repeating: .nan, count: rows * dim)
+            Kernels.siluMul(gateUp, &out, n: rows, dim: dim, path: path)
+            for (actual, wanted) in zip(out, expected) {
+                XCTAssertEqual(actual, wanted, accuracy: 1e-5 * max(1, abs(wanted)), path.rawValue)
+            }
         }
     }
 
@@ -106,13 +70,37 @@ final class KernelTests: XCTestCase {
     /// step and a short chunk (both straight from the blocks) with scattered block tables — equals naive
     /// attention over each sequence's contiguous K/V.
     func testBatchAttentionMatchesReference() {
-        let numHeads = 6, numKVHeads = 2, hd = 16, blockSize = 12, numBlocks = 24
+        for path in KernelPath.testedPaths() {
+            let (out, expected) = batchAttention(path: path, seed: 7)
+            assertClose(out, expected, tolerance: 1e-5)
+        }
+    }
+
+    /// The model's shape: head size 64, three query heads per kv head, blocks of 16 (so AVX-512 scores 16 keys
+    /// per vector and AVX2 8), contexts ending inside blocks and at their edges. AVX2 and AVX-512 agree bit for bit.
+    func testDecodeAttentionPathsAgreeOnModelShape() {
+        var results: [KernelPath: [Float]] = [:]
+        for path in KernelPath.testedPaths() {
+            let (out, expected) = batchAttention(path: path, seed: 3, numHeads: 9, numKVHeads: 3, hd: 64, blockSize: 16,
+                                                 shapes: [(0, 1, [4]), (15, 1, [2]), (16, 1, [5, 0]), (37, 4, [1, 3, 6]), (40, 17, [7, 8, 9, 10])])
+            assertClose(out, expected, tolerance: 1e-5)
+            results[path] = out
+        }
+        if let avx2 = results[.avx2], let avx512 = results[.avx512] { XCTAssertEqual(avx2, avx512) }
+    }
+
+    /// Runs a BatchAttentionPlan on `path` over random K/V and q; returns its output and naive attention's.
+    private func batchAttention(path: KernelPath, seed: UInt64, numHeads: Int = 6, numKVHeads: Int = 2, hd: Int = 16, blockSize: Int = 12,
+                                shapes: [(Int, Int, [Int])]? = nil) -> (out: [Float], expected: [Float]) {
+        var generator = SeededGenerator(seed: seed)
+        func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &generator) } }
+        let numBlocks = 24
         let cacheKeys = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
         let cacheValues = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
         let layer = PagedLayerView(keys: cacheKeys.pointer, values: cacheValues.pointer, blockSize: blockSize, numKVHeads: numKVHeads, headDim: hd)
         // (numCached, n, block table): 19 + 21 rows cross row blocks of 16; the decode steps' contexts end in
         // partial blocks and blocks of 12 slots are one vector of 8 plus a scalar tail; tables deliberately out of order.
-        let shapes = [(19, 21, [7, 2, 10, 0]), (26, 1, [1, 6, 8]), (2, 3, [20, 19]), (40, 4, [3, 11, 5, 9])]
+        let shapes = shapes ?? [(19, 21, [7, 2, 10, 0]), (26, 1, [1, 6, 8]), (2, 3, [20, 19]), (40, 4, [3, 11, 5, 9])]
         var batch: [ScheduledChunk] = [], q: [Float] = [], expected: [Float] = []
         for (numCached, n, blockTable) in shapes {
             let context = numCached + n
@@ -139,10 +127,10 @@ final class KernelTests: XCTestCase {
         q.withUnsafeBufferPointer { qp in
             out.withUnsafeMutableBufferPointer { op in
                 plan.run(layer: layer, q: qp.baseAddress!, qStride: numHeads * hd, out: op.baseAddress!,
-                         gatheredKeys: gatheredKeys.pointer, gatheredValues: gatheredValues.pointer, scores: scores.pointer)
+                         gatheredKeys: gatheredKeys.pointer, gatheredValues: gatheredValues.pointer, scores: scores.pointer, path: path)
             }
         }
-        assertClose(out, expected, tolerance: 1e-5)
+        return (out, expected)
     }
 }
 

@@ -24,3 +24,13 @@ func loadJSON<T: Decodable>(_ type: T.Type, _ name: String) throws -> T {
     let data = try Data(contentsOf: Paths.fixtures.appendingPathComponent(name))
     return try JSONDecoder().decode(T.self, from: data)
 }
+
+extension KernelPath {
+    /// The paths this CPU supports, printing a note for each one it lacks (a skip, not a failure).
+    static func testedPaths(excluding excluded: Set<KernelPath> = []) -> [KernelPath] {
+        for path in allCases where !path.isSupported && !excluded.contains(path) {
+            print("note: kernel path \(path.rawValue) not tested: this CPU lacks its instructions")
+        }
+        return allCases.filter { $0.isSupported && !excluded.contains($0) }
+    }
+}

@@ -7,6 +7,9 @@
 // the rest of the binary is plain x86-64 (or arm64), so it starts on any CPU.
 
 #include "CPrefetch.h"
+#include "CBF16Gemm.h"
+#include "CAttention.h"
+#include "CActivations.h"
 
 /// CPU features, as bits of `ck_cpu_features()`.
 enum {

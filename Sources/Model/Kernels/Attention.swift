@@ -1,3 +1,4 @@
+import CKernels
 import COpenBLAS
 import Foundation
 
@@ -24,7 +25,7 @@ extension Kernels {
     static func attentionRows(
         q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int, rows: Range<Int>,
         numCachedTokens: Int, headDim hd: Int, keysT: UnsafePointer<Float>, keyStride: Int, values: UnsafePointer<Float>,
-        scores: UnsafeMutablePointer<Float>
+        scores: UnsafeMutablePointer<Float>, path: KernelPath = .selected
     ) {
         let n = rows.count, context = numCachedTokens + rows.upperBound
         let scale = 1 / Float(hd).squareRoot()
@@ -32,16 +33,18 @@ extension Kernels {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(context), Int32(hd),
                     scale, q + rows.lowerBound * qStride, Int32(qStride), keysT, Int32(keyStride), 0, scores, Int32(context))
         for (i, t) in rows.enumerated() {
-            softmaxPrefix(scores + i * context, visible: numCachedTokens + t + 1, total: context)
+            softmaxPrefix(scores + i * context, visible: numCachedTokens + t + 1, total: context, path: path)
         }
         // out[rows, hd] = scores[n, context] · V[context, hd]
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(hd), Int32(context),
                     1, scores, Int32(context), values, Int32(hd), 0, out + rows.lowerBound * outStride, Int32(outStride))
     }
 
-    /// Softmax over row[0..<visible]; row[visible..<total] (future positions) set to 0.
+    /// Softmax over row[0..<visible]; row[visible..<total] (future positions) set to 0. The loops below are the
+    /// reference path; the others run `ck_softmax_prefix_avx2`.
     @inline(__always)
-    static func softmaxPrefix(_ row: UnsafeMutablePointer<Float>, visible: Int, total: Int) {
+    static func softmaxPrefix(_ row: UnsafeMutablePointer<Float>, visible: Int, total: Int, path: KernelPath = .selected) {
+        if path.usesCActivations { return ck_softmax_prefix_avx2(row, visible, total) }
         var maxValue = -Float.infinity
         for j in 0..<visible { maxValue = max(maxValue, row[j]) }
         var sum: Float = 0

@@ -77,7 +77,8 @@ struct BatchAttentionPlan {
     /// out rows [numHeads · headDim] packed. Scratch: `gatherCount` floats each for keys and values,
     /// `scoresPerWorker · Kernels.numThreads` for scores.
     func run(layer: PagedLayerView, q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>,
-             gatheredKeys: UnsafeMutablePointer<Float>, gatheredValues: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>) {
+             gatheredKeys: UnsafeMutablePointer<Float>, gatheredValues: UnsafeMutablePointer<Float>, scores: UnsafeMutablePointer<Float>,
+             path: KernelPath = .selected) {
         let hd = headDim, qDim = numHeads * hd, groupSize = numHeads / numKVHeads
         // The workers share these pointers (valid for the whole call) but write disjoint rows, gathers and scores.
         nonisolated(unsafe) let layer = layer, q = q, out = out, gatheredKeys = gatheredKeys, gatheredValues = gatheredValues, scores = scores
@@ -102,7 +103,7 @@ struct BatchAttentionPlan {
                     Kernels.attentionDirect(
                         q: q + chunk.firstRow * qStride, qStride: qStride, out: out + chunk.firstRow * qDim, outStride: qDim,
                         n: chunk.numTokens, numCachedTokens: chunk.numCachedTokens, blockTable: chunk.blockTable,
-                        layer: layer, kvHead: kvHead, groupSize: groupSize, scores: scores)
+                        layer: layer, kvHead: kvHead, groupSize: groupSize, scores: scores, path: path)
                 case .rows(let chunkIndex, let head, let rows):
                     let chunk = chunks[chunkIndex]
                     let (keys, values) = gathered(chunk, head / groupSize)
@@ -110,7 +111,7 @@ struct BatchAttentionPlan {
                         q: q + chunk.firstRow * qStride + head * hd, qStride: qStride,
                         out: out + chunk.firstRow * qDim + head * hd, outStride: qDim, rows: rows,
                         numCachedTokens: chunk.numCachedTokens, headDim: hd, keysT: keys, keyStride: chunk.contextLength,
-                        values: values, scores: scores)
+                        values: values, scores: scores, path: path)
                 }
             }
         }

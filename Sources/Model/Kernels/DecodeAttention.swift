@@ -1,14 +1,24 @@
+import CKernels
+
 extension Kernels {
     /// Causal attention of the `groupSize` query heads that share kv head `kvHead`, for the few query tokens of a
     /// decode step (token t at position numCachedTokens + t), read straight from the cache blocks: no gather and
     /// no BLAS call, which for one query row cost more than the math.
     /// q and out rows hold all heads ([numHeads · headDim] at their strides). Query row r = t · groupSize + g.
     /// scores: [n · groupSize, numCachedTokens + n]. Needs headDim % 8 == 0.
+    /// The AVX2 and AVX-512 paths run the two loops (scores, weighted values) in C (CAttention.h) with the FMA
+    /// chains of the Swift loops below, which are the reference path (multiply, then add).
     static func attentionDirect(
         q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
         n: Int, numCachedTokens: Int, blockTable: [Int], layer: PagedLayerView, kvHead: Int, groupSize: Int,
-        scores: UnsafeMutablePointer<Float>
+        scores: UnsafeMutablePointer<Float>, path: KernelPath = .selected
     ) {
+        let kernel = path.attentionKernel
+        if kernel != .reference {
+            attentionDirectC(kernel, q: q, qStride: qStride, out: out, outStride: outStride, n: n, numCachedTokens: numCachedTokens,
+                             blockTable: blockTable, layer: layer, kvHead: kvHead, groupSize: groupSize, scores: scores)
+            return
+        }
         let hd = layer.headDim, context = numCachedTokens + n, numRows = n * groupSize
         @inline(__always) func headOffset(_ r: Int) -> Int { (kvHead * groupSize + r % groupSize) * hd }
         // scores[r, j] = q_r · k_j / √hd for every j < context; the softmax masks each row's future positions.
@@ -57,10 +67,10 @@ extension Kernels {
                 while d < hd {
                     let kEven = UnsafeRawPointer(keysT + d * bs + slot).loadUnaligned(as: SIMD8<Float>.self)
                     let kOdd = UnsafeRawPointer(keysT + (d + 1) * bs + slot).loadUnaligned(as: SIMD8<Float>.self)
-                    even.0.addProduct(SIMD8(repeating: q0[d]), kEven); odd.0.addProduct(SIMD8(repeating: q0[d + 1]), kOdd)
-                    if R.count > 1 { even.1.addProduct(SIMD8(repeating: q1[d]), kEven); odd.1.addProduct(SIMD8(repeating: q1[d + 1]), kOdd) }
-                    if R.count > 2 { even.2.addProduct(SIMD8(repeating: q2[d]), kEven); odd.2.addProduct(SIMD8(repeating: q2[d + 1]), kOdd) }
-                    if R.count > 3 { even.3.addProduct(SIMD8(repeating: q3[d]), kEven); odd.3.addProduct(SIMD8(repeating: q3[d + 1]), kOdd) }
+                    even.0 += SIMD8(repeating: q0[d]) * kEven; odd.0 += SIMD8(repeating: q0[d + 1]) * kOdd
+                    if R.count > 1 { even.1 += SIMD8(repeating: q1[d]) * kEven; odd.1 += SIMD8(repeating: q1[d + 1]) * kOdd }
+                    if R.count > 2 { even.2 += SIMD8(repeating: q2[d]) * kEven; odd.2 += SIMD8(repeating: q2[d + 1]) * kOdd }
+                    if R.count > 3 { even.3 += SIMD8(repeating: q3[d]) * kEven; odd.3 += SIMD8(repeating: q3[d + 1]) * kOdd }
                     d += 2
                 }
                 @inline(__always) func store(_ sum: SIMD8<Float>, _ i: Int) {
@@ -81,8 +91,8 @@ extension Kernels {
                     var even: Float = 0, odd: Float = 0
                     var d = 0
                     while d < hd {
-                        even.addProduct(query[d], keysT[d * bs + s])
-                        odd.addProduct(query[d + 1], keysT[(d + 1) * bs + s])
+                        even += query[d] * keysT[d * bs + s]
+                        odd += query[d + 1] * keysT[(d + 1) * bs + s]
                         d += 2
                     }
                     scores[i * context + position + s] = (even + odd) * scale
@@ -110,20 +120,56 @@ extension Kernels {
                 for slot in 0..<count {
                     let w = SIMD8<Float>(repeating: weights[position + slot])
                     let v = UnsafeRawPointer(values + slot * hd)
-                    acc.0.addProduct(w, v.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self))
-                    if lanes > 1 { acc.1.addProduct(w, v.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self)) }
-                    if lanes > 2 { acc.2.addProduct(w, v.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self)) }
-                    if lanes > 3 { acc.3.addProduct(w, v.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self)) }
-                    if lanes > 4 { acc.4.addProduct(w, v.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self)) }
-                    if lanes > 5 { acc.5.addProduct(w, v.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self)) }
-                    if lanes > 6 { acc.6.addProduct(w, v.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self)) }
-                    if lanes > 7 { acc.7.addProduct(w, v.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self)) }
+                    acc.0 += w * v.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self)
+                    if lanes > 1 { acc.1 += w * v.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) }
+                    if lanes > 2 { acc.2 += w * v.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self) }
+                    if lanes > 3 { acc.3 += w * v.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self) }
+                    if lanes > 4 { acc.4 += w * v.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self) }
+                    if lanes > 5 { acc.5 += w * v.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self) }
+                    if lanes > 6 { acc.6 += w * v.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self) }
+                    if lanes > 7 { acc.7 += w * v.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self) }
                 }
                 position += count
             }
             let destination = UnsafeMutableRawPointer(out + base)
             withUnsafeBytes(of: acc) { destination.copyMemory(from: $0.baseAddress!, byteCount: 32 * lanes) }
             base += 8 * lanes
+        }
+    }
+
+    /// `attentionDirect` with its two loops in C: the same row tiles, softmax and layout.
+    private static func attentionDirectC(
+        _ kernel: KernelPath.AttentionKernel, q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
+        n: Int, numCachedTokens: Int, blockTable: [Int], layer: PagedLayerView, kvHead: Int, groupSize: Int,
+        scores: UnsafeMutablePointer<Float>
+    ) {
+        let hd = layer.headDim, bs = layer.blockSize, context = numCachedTokens + n, numRows = n * groupSize
+        let blockStride = layer.numKVHeads * bs * hd, headTile = layer.tileOffset(block: 0, kvHead: kvHead)
+        let keys = layer.keys + headTile, values = layer.values + headTile, scale = 1 / Float(hd).squareRoot()
+        @inline(__always) func query(_ row: Int) -> UnsafePointer<Float> {
+            q + (row / groupSize) * qStride + (kvHead * groupSize + row % groupSize) * hd
+        }
+        blockTable.withUnsafeBufferPointer { table in
+            let table = table.baseAddress!
+            var r = 0
+            while r < numRows {
+                let rows = min(4, numRows - r)
+                let q0 = query(r), q1 = query(r + min(1, rows - 1)), q2 = query(r + min(2, rows - 1)), q3 = query(r + min(3, rows - 1))
+                switch kernel {
+                case .avx512: ck_attention_scores_avx512(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
+                default: ck_attention_scores_avx2(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
+                }
+                r += rows
+            }
+            for r in 0..<numRows {
+                let t = r / groupSize, visible = numCachedTokens + t + 1
+                ck_softmax_prefix_avx2(scores + r * context, visible, visible)
+                let destination = out + t * outStride + (kvHead * groupSize + r % groupSize) * hd
+                switch kernel {
+                case .avx512: ck_attention_values_avx512(scores + r * context, visible, values, table, blockStride, bs, hd, destination)
+                default: ck_attention_values_avx2(scores + r * context, visible, values, table, blockStride, bs, hd, destination)
+                }
+            }
         }
     }
 }

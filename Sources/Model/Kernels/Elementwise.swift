@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 extension Kernels {
@@ -11,7 +12,7 @@ extension Kernels {
             var i = 0
             while i + 8 <= dim {
                 let v = UnsafeRawPointer(row + i).loadUnaligned(as: SIMD8<Float>.self)
-                lanes.addProduct(v, v)
+                lanes += v * v  // not addProduct: without FMA in the baseline target that is a libm call per lane
                 i += 8
             }
             var sumSquares = lanes.sum()
@@ -21,9 +22,11 @@ extension Kernels {
         }
     }
 
-    /// SwiGLU: gateUp rows hold [gate | up], each `dim` wide; out[i] = silu(gate[i]) * up[i].
+    /// SwiGLU: gateUp rows hold [gate | up], each `dim` wide; out[i] = silu(gate[i]) * up[i]. The loop below is
+    /// the reference path; the others run `ck_silu_mul_avx2`.
     @inline(__always)
-    static func siluMul(_ gateUp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dim: Int) {
+    static func siluMul(_ gateUp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dim: Int, path: KernelPath = .selected) {
+        if path.usesCActivations { return ck_silu_mul_avx2(gateUp, out, n, dim) }
         for t in 0..<n {
             let gate = gateUp + t * 2 * dim, up = gate + dim, dst = out + t * dim
             var i = 0

@@ -36,7 +36,9 @@ public enum KernelPath: String, CaseIterable, Sendable {
 
     public var isSupported: Bool { Self.cpuFeatures & requiredFeatures == requiredFeatures }
 
-    /// The fastest path this CPU supports that keeps the default's accuracy.
+    /// The fastest path this CPU supports that keeps the default's accuracy. AVX-512 before AVX2: on a 2-core Zen 5
+    /// its GEMM measured ~1.4× AVX2's in prefill and faster in decode too (interleaved `bench model` runs); the
+    /// exp-heavy loops use AVX2 on both (CActivations.h). The two give bit-identical results, so the choice is speed only.
     public static var best: KernelPath {
         [.avx512VNNI, .avx512, .avxVNNI, .avx2].first { $0.isSupported } ?? .reference
     }
@@ -50,6 +52,31 @@ public enum KernelPath: String, CaseIterable, Sendable {
         guard path.isSupported else { fatalError("SERVE_KERNELS=\(name): this CPU lacks the instructions that path needs") }
         return path
     }()
+
+    /// The bf16 GEMM kernel this path runs (CBF16Gemm.h). The VNNI paths differ from their base only for int8.
+    enum BF16Kernel { case reference, avx2, avx512, avx512BF16 }
+    var bf16Kernel: BF16Kernel {
+        switch self {
+        case .reference: .reference
+        case .avx2, .avxVNNI: .avx2
+        case .avx512, .avx512VNNI: .avx512
+        case .avx512BF16: .avx512BF16
+        }
+    }
+
+    /// The decode-attention kernel this path runs (CAttention.h).
+    enum AttentionKernel { case reference, avx2, avx512 }
+    var attentionKernel: AttentionKernel {
+        switch self {
+        case .reference: .reference
+        case .avx2, .avxVNNI: .avx2
+        case .avx512, .avx512VNNI, .avx512BF16: .avx512
+        }
+    }
+
+    /// Whether the exp-heavy elementwise loops (SwiGLU, softmax) run in C (CActivations.h): on every path but
+    /// `reference`, the AVX-512 ones included (see CActivations.h for why AVX2 serves both).
+    var usesCActivations: Bool { self != .reference }
 
     /// The paths the tests can run on this CPU.
     public static var supported: [KernelPath] { allCases.filter(\.isSupported) }

@@ -1,8 +1,9 @@
 import Foundation
 
-/// The fast kernels the forward pass calls: BLAS for matrix products, plain loops the compiler
-/// vectorizes for the rest. Each has a counterpart in `ReferenceKernels` written for clarity
-/// (f64 accumulation, no tricks) that tests compare it against.
+/// The fast kernels the forward pass calls: our bf16 panel GEMM and decode attention (C in CKernels, one version
+/// per instruction set, chosen by `KernelPath`, plus a plain Swift reference path), BLAS for f32 matrices and
+/// prefill attention, plain loops for the rest. Each has a counterpart in `ReferenceKernels` written for clarity
+/// (f64 accumulation, no tricks) that tests compare every path against.
 enum Kernels {
     /// Threads a kernel splits its work over: the cores the process may use (the engine thread is one of them).
     static let numThreads = max(1, ProcessInfo.processInfo.activeProcessorCount)
@@ -18,5 +19,3 @@ enum OneRow: TileRowCount { static var count: Int { 1 } }
 enum TwoRows: TileRowCount { static var count: Int { 2 } }
 enum ThreeRows: TileRowCount { static var count: Int { 3 } }
 enum FourRows: TileRowCount { static var count: Int { 4 } }
-enum FiveRows: TileRowCount { static var count: Int { 5 } }
-enum SixRows: TileRowCount { static var count: Int { 6 } }
