@@ -7,6 +7,7 @@
 // the rest of the binary is plain x86-64 (or arm64), so it starts on any CPU.
 
 #include "CPrefetch.h"
+#include "CQuant.h"
 
 /// CPU features, as bits of `ck_cpu_features()`.
 enum {
