@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Model
 import Prometheus
 
 extension SpeculationConfig.Mode: ExpressibleByArgument {}
+extension WeightFormat: ExpressibleByArgument {}
 
 @main
 struct ServeCommand: AsyncParsableCommand {
@@ -45,6 +47,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Longest suffix the n-gram proposer matches (default: 4).")
     var ngramMax: Int?
+
+    @Option(help: "Weight matrices: bf16 (the checkpoint, exact), q8_0 (about half the bytes, near-exact) or q4_0 (about a third, faster decode, some quality loss); quantized once and cached beside the model (default: the config's dtype, else bf16).")
+    var dtype: WeightFormat?
 
     func validate() throws {
         if let specTokens, !(1...16).contains(specTokens) {
@@ -92,8 +97,13 @@ struct ServeCommand: AsyncParsableCommand {
             specTokens: specTokens, ngramMin: ngramMin, ngramMax: ngramMax)
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()
+        let format = try dtype ?? serverConfig.dtype.map { name in
+            guard let format = WeightFormat(rawValue: name) else { throw ServeError.unknownDType(name) }
+            return format
+        } ?? .bf16
+        logger.info("weights as \(format.rawValue), kernels \(KernelPath.selected.rawValue)")
         let (served, engine) = try ServedModel.load(
-            name: resolved.name, directory: resolved.directory, engineConfig: engineConfig,
+            name: resolved.name, directory: resolved.directory, format: format, engineConfig: engineConfig,
             draftDirectory: draftDirectory,
             metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
 

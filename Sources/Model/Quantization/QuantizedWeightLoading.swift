@@ -37,9 +37,15 @@ extension LlamaWeights {
             return weights
         }
         var built: [(String, QuantizedPanels)] = []
+        // One line rewritten in place on a terminal; in a log, a line every 10 layers and at the end.
+        let isTerminal = isatty(2) == 1
         let weights = try LlamaWeights(file: file, config: config, layerLoaded: { i in
-            FileHandle.standardError.write(Data("\rquantizing weights to \(format.rawValue): \(i + 1)/\(config.numLayers) layers".utf8))
-            if i + 1 == config.numLayers { FileHandle.standardError.write(Data("\n".utf8)) }
+            let done = i + 1, last = done == config.numLayers, line = "quantizing weights to \(format.rawValue): \(done)/\(config.numLayers) layers"
+            if isTerminal {
+                FileHandle.standardError.write(Data("\r\(line)\(last ? "\n" : "")".utf8))
+            } else if done == 1 || done % 10 == 0 || last {
+                FileHandle.standardError.write(Data("\(line)\n".utf8))
+            }
         }) { names, rowCounts, columns, role in
             guard let blockFormat = format.blockFormat(for: role, columns: columns) else {
                 return try WeightMatrix(file: file, names: names, rowCounts: rowCounts, columns: columns)
