@@ -26,14 +26,21 @@ func runMatmulBenchmark(_ arguments: [String]) {
     }
     if arguments.contains("--cold") {
         // 30 layers' worth of distinct gate|up matrices, cycled: weights come from DRAM as in the model.
-        let layers = (0..<30).map { _ in WeightMatrix(rows: 3072, columns: 576, bf16: (0..<3072 * 576).map { _ in UInt16.random(in: 0x3000...0x3F00, using: &generator) }) }
+        let layers = (0..<30).map { _ -> WeightMatrix in
+            let bits = (0..<3072 * 576).map { _ in UInt16.random(in: 0x3000...0x3F00, using: &generator) }
+            guard let format = quantized else { return WeightMatrix(rows: 3072, columns: 576, bf16: bits) }
+            let values = bits.map { Float(bitPattern: UInt32($0) << 16) }
+            return WeightMatrix(quantized: values.withUnsafeBufferPointer { QuantizedPanels(quantizing: $0, rows: 3072, columns: 576, format: format) })
+        }
+        let bytesPerMatrix = Double(quantized.map { 3072 * 576 / 32 * $0.blockBytes } ?? 3072 * 576 * 2)
         for n in rowCounts {
             let x = (0..<n * 576).map { _ in Float.random(in: -1...1, using: &generator) }
             var y = [Float](repeating: 0, count: n * 3072)
             let start = DispatchTime.now()
             for _ in 0..<5 { for m in layers { x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { m.apply(xp.baseAddress!, $0.baseAddress!, n: n) } } } }
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
-            print(String(format: "cold gate|up n=%d: %.1f GFLOP/s", n, 150 * 2.0 * Double(n * 3072 * 576) / elapsed / 1e9))
+            print(String(format: "cold gate|up n=%d: %.1f GFLOP/s, %.1f GB/s of weights, %.1f us per matrix", n,
+                         150 * 2.0 * Double(n * 3072 * 576) / elapsed / 1e9, 150 * bytesPerMatrix / elapsed / 1e9, elapsed / 150 * 1e6))
         }
         return
     }

@@ -13,8 +13,16 @@ extension Kernels {
         withUnsafeTemporaryAllocation(of: Int8.self, capacity: n * columns) { q in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: n * numBlocks) { d in
                 withUnsafeTemporaryAllocation(of: Int32.self, capacity: n * numBlocks) { sum in
-                    quantizeActivations(x, n: n, columns: columns, q.baseAddress!, d.baseAddress!, sum.baseAddress!, path: path)
-                    let activations = cq_activations(q: q.baseAddress!, d: d.baseAddress!, sum: sum.baseAddress!, n: Int32(n), columns: Int32(columns))
+                    // A prefill's activations are worth splitting too (512 × 1536 values take about as long as a
+                    // third of the product on one thread); a decode's few rows are not worth a second dispatch.
+                    let quantizeThreads = n >= 32 ? Kernels.numThreads : 1
+                    nonisolated(unsafe) let x = x, q = q.baseAddress!, d = d.baseAddress!, sum = sum.baseAddress!
+                    DispatchQueue.concurrentPerform(iterations: quantizeThreads) { thread in
+                        let first = n * thread / quantizeThreads, last = n * (thread + 1) / quantizeThreads
+                        quantizeActivations(x + first * columns, n: last - first, columns: columns, q + first * columns,
+                                            d + first * numBlocks, sum + first * numBlocks, path: path)
+                    }
+                    let activations = cq_activations(q: q, d: d, sum: sum, n: Int32(n), columns: Int32(columns))
                     let numThreads = numPanels >= 8 ? Kernels.numThreads : 1
                     // The threads share the activations and y (valid for the whole call) and write disjoint columns of y.
                     nonisolated(unsafe) let a = activations, y = y
