@@ -97,10 +97,7 @@ struct ServeCommand: AsyncParsableCommand {
             specTokens: specTokens, ngramMin: ngramMin, ngramMax: ngramMax)
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()
-        let format = try dtype ?? serverConfig.dtype.map { name in
-            guard let format = WeightFormat(rawValue: name) else { throw ServeError.unknownDType(name) }
-            return format
-        } ?? .bf16
+        let format = try serverConfig.weightFormat(flag: dtype)
         logger.info("weights as \(format.rawValue), kernels \(KernelPath.selected.rawValue)")
         let (served, engine) = try ServedModel.load(
             name: resolved.name, directory: resolved.directory, format: format, engineConfig: engineConfig,

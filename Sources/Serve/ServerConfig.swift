@@ -80,6 +80,14 @@ struct ServerConfig: Codable, Sendable, Equatable {
         dtype = try container.decodeIfPresent(String.self, forKey: .dtype)
     }
 
+    /// The weight format: `flag` (`--dtype`, already validated by the parser), else `dtype`, else bf16.
+    func weightFormat(flag: WeightFormat?) throws -> WeightFormat {
+        if let flag { return flag }
+        guard let dtype else { return .bf16 }
+        guard let format = WeightFormat(rawValue: dtype) else { throw ServeError.unknownDType(dtype) }
+        return format
+    }
+
     static func load(from url: URL) throws -> ServerConfig {
         let data: Data
         do {
