@@ -76,6 +76,8 @@ struct ServeCommand: AsyncParsableCommand {
             config == nil && !FileManager.default.fileExists(atPath: configURL.path)
             ? ServerConfig() : try ServerConfig.load(from: configURL)
 
+        // Checked before anything is fetched or loaded, so a bad dtype fails at once.
+        let format = try serverConfig.weightFormat(flag: dtype)
         guard let nameOrPath = model ?? serverConfig.defaultModel else { throw ServeError.noModelGiven }
         let resolver = ModelResolver(config: serverConfig, configDirectory: configURL.deletingLastPathComponent())
         let resolved = try await resolver.resolve(nameOrPath)
@@ -97,7 +99,6 @@ struct ServeCommand: AsyncParsableCommand {
             specTokens: specTokens, ngramMin: ngramMin, ngramMax: ngramMax)
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()
-        let format = try serverConfig.weightFormat(flag: dtype)
         logger.info("weights as \(format.rawValue), kernels \(KernelPath.selected.rawValue)")
         let (served, engine) = try ServedModel.load(
             name: resolved.name, directory: resolved.directory, format: format, engineConfig: engineConfig,
