@@ -3,7 +3,7 @@ import Foundation
 import Model
 
 /// Prefill and single-stream decode speed of the real model.
-/// Options: --model DIR (default weights/smol-135m), --prompt-tokens N (512), --decode-tokens N (128), --runs N (3); batched decode: --batches 4,16, --context N (64, at most the prompt), --steps N (32).
+/// Options: --model DIR (default weights/smol-135m), --dtype bf16|q8_0|q4_0 (bf16), --prompt-tokens N (512), --decode-tokens N (128), --runs N (3); batched decode: --batches 4,16, --context N (64, at most the prompt), --steps N (32).
 func runModelBenchmark(_ arguments: [String]) {
     func option(_ name: String, _ fallback: Int) -> Int { intOption(arguments, name, fallback) }
     let (directory, model) = loadModel(arguments)
@@ -59,10 +59,21 @@ private func intOption(_ arguments: [String], _ name: String, _ fallback: Int) -
     arguments.firstIndex(of: name).flatMap { Int(arguments[$0 + 1]) } ?? fallback
 }
 
-/// The model at --model DIR (default weights/smol-135m); exits with a message if it does not load.
+/// The model at --model DIR (default weights/smol-135m) with matrices as --dtype (bf16, q8_0, q4_0; default bf16);
+/// exits with a message if it does not load.
 private func loadModel(_ arguments: [String]) -> (directory: String, model: LlamaModel) {
     let directory = arguments.firstIndex(of: "--model").map { arguments[$0 + 1] } ?? "weights/smol-135m"
-    do { return (directory, try LlamaModel(directory: URL(fileURLWithPath: directory))) } catch {
+    let name = arguments.firstIndex(of: "--dtype").map { arguments[$0 + 1] } ?? "bf16"
+    guard let format = WeightFormat(rawValue: name) else {
+        print("bench: --dtype \(name) is not one of \(WeightFormat.allCases.map(\.rawValue).joined(separator: ", "))")
+        exit(1)
+    }
+    let start = DispatchTime.now()
+    do {
+        let model = try LlamaModel(directory: URL(fileURLWithPath: directory), format: format)
+        print(String(format: "loaded %@ as %@ in %.2f s (kernels: %@)", directory, name, seconds(since: start), KernelPath.selected.rawValue))
+        return (directory, model)
+    } catch {
         print("bench: cannot load \(directory): \(error)")
         exit(1)
     }

@@ -21,9 +21,8 @@ public final class LlamaModel: Sendable {
             throw ModelError.invalidConfig(path: configURL.path, reason: String(describing: error))
         }
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
-        guard format == .bf16 else { throw ModelError.invalidConfig(path: weightsURL.path, reason: "\(format) is not implemented yet") }
         let file = try SafeTensorsFile(path: weightsURL.path)
-        try self.init(config: config, weights: LlamaWeights(file: file, config: config))
+        try self.init(config: config, weights: LlamaWeights.load(file: file, config: config, format: format, modelDirectory: directory))
     }
 
     public init(config: LlamaConfig, weights: LlamaWeights) throws {

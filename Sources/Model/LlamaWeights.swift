@@ -19,28 +19,48 @@ public struct LlamaWeights: Sendable {
     /// The LM head; the embedding itself when tied.
     public var lmHead: WeightMatrix    // [vocab, hidden]
 
-    /// Reads Hugging Face tensor names (`model.layers.N.self_attn.q_proj.weight`, ...).
+    /// What a matrix is for: the format a loader picks may depend on it (see `WeightFormat.blockFormat`).
+    public enum MatrixRole: Sendable {
+        case linear
+        /// The embedding when the LM head is a separate matrix.
+        case embedding
+        /// The embedding that is also the LM head.
+        case tiedEmbedding
+        case lmHead
+    }
+
+    /// Makes one matrix from the named tensors (each [rowCounts[i], columns]) stacked along rows.
+    public typealias MatrixLoader = (_ names: [String], _ rowCounts: [Int], _ columns: Int, _ role: MatrixRole) throws -> WeightMatrix
+
+    /// Reads Hugging Face tensor names (`model.layers.N.self_attn.q_proj.weight`, ...), matrices as the checkpoint stores them.
     public init(file: SafeTensorsFile, config c: LlamaConfig) throws {
+        try self.init(file: file, config: c) { names, rowCounts, columns, _ in
+            try WeightMatrix(file: file, names: names, rowCounts: rowCounts, columns: columns)
+        }
+    }
+
+    /// Reads the tensors with `matrix` making each matrix; `layerLoaded(i)` after layer i (progress).
+    public init(file: SafeTensorsFile, config c: LlamaConfig, layerLoaded: (Int) -> Void = { _ in }, matrix: MatrixLoader) throws {
         let h = c.hiddenSize, qDim = c.numHeads * c.headDim, kvDim = c.numKVHeads * c.headDim, ffn = c.intermediateSize
-        embedding = try WeightMatrix(file: file, names: ["model.embed_tokens.weight"], rowCounts: [c.vocabSize], columns: h)
+        embedding = try matrix(["model.embed_tokens.weight"], [c.vocabSize], h, c.tieWordEmbeddings ? .tiedEmbedding : .embedding)
         finalNorm = try file.floats("model.norm.weight", shape: [h])
         if c.tieWordEmbeddings {
             lmHead = embedding
         } else {
-            lmHead = try WeightMatrix(file: file, names: ["lm_head.weight"], rowCounts: [c.vocabSize], columns: h)
+            lmHead = try matrix(["lm_head.weight"], [c.vocabSize], h, .lmHead)
         }
         layers = try (0..<c.numLayers).map { i in
             let p = "model.layers.\(i)."
-            return LayerWeights(
+            let layer = LayerWeights(
                 attentionNorm: try file.floats(p + "input_layernorm.weight", shape: [h]),
-                qkv: try WeightMatrix(file: file, names: ["q_proj", "k_proj", "v_proj"].map { p + "self_attn.\($0).weight" },
-                                      rowCounts: [qDim, kvDim, kvDim], columns: h),
-                output: try WeightMatrix(file: file, names: [p + "self_attn.o_proj.weight"], rowCounts: [h], columns: qDim),
+                qkv: try matrix(["q_proj", "k_proj", "v_proj"].map { p + "self_attn.\($0).weight" }, [qDim, kvDim, kvDim], h, .linear),
+                output: try matrix([p + "self_attn.o_proj.weight"], [h], qDim, .linear),
                 ffnNorm: try file.floats(p + "post_attention_layernorm.weight", shape: [h]),
-                gateUp: try WeightMatrix(file: file, names: ["gate_proj", "up_proj"].map { p + "mlp.\($0).weight" },
-                                         rowCounts: [ffn, ffn], columns: h),
-                down: try WeightMatrix(file: file, names: [p + "mlp.down_proj.weight"], rowCounts: [h], columns: ffn)
+                gateUp: try matrix(["gate_proj", "up_proj"].map { p + "mlp.\($0).weight" }, [ffn, ffn], h, .linear),
+                down: try matrix([p + "mlp.down_proj.weight"], [h], ffn, .linear)
             )
+            layerLoaded(i)
+            return layer
         }
     }
 }

@@ -7,6 +7,7 @@ public struct WeightMatrix: Sendable {
     public enum Storage: Sendable {
         case f32([Float])   // row-major [rows, columns]
         case bf16(PackedBF16Panels)
+        case quantized(QuantizedPanels)   // Q8_0 / Q4_0 blocks (`--dtype`), see QuantizedPanels
     }
 
     public let rows: Int
@@ -24,6 +25,12 @@ public struct WeightMatrix: Sendable {
         self.rows = rows
         self.columns = columns
         storage = .bf16(bits.withUnsafeBufferPointer { PackedBF16Panels(bits: $0, rows: rows, columns: columns) })
+    }
+
+    public init(quantized panels: QuantizedPanels) {
+        rows = panels.rows
+        columns = panels.columns
+        storage = .quantized(panels)
     }
 
     /// Loads the named tensors (each [rowCounts[i], columns]) stacked along rows into one matrix.
@@ -47,12 +54,16 @@ public struct WeightMatrix: Sendable {
             values.withUnsafeBufferPointer { destination.update(from: $0.baseAddress! + index * columns, count: columns) }
         case .bf16(let panels):
             panels.copyRow(index, to: destination)
+        case .quantized(let panels):
+            panels.copyRow(index, to: destination)
         }
     }
 
     /// y[n, rows] = x[n, columns] · selfᵀ, on `path`'s kernels.
     public func apply(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, n: Int, path: KernelPath = .selected) {
         switch storage {
+        case .quantized(let panels):
+            Kernels.matmulQuantized(x, panels, y, n: n, path: path)
         case .bf16(let panels):
             Kernels.matmulPackedBF16(x, panels, y, n: n, path: path)
         case .f32(let values):

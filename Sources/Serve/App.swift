@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Model
 import Prometheus
 
 extension SpeculationConfig.Mode: ExpressibleByArgument {}
+extension WeightFormat: ExpressibleByArgument {}
 
 @main
 struct ServeCommand: AsyncParsableCommand {
@@ -46,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Longest suffix the n-gram proposer matches (default: 4).")
     var ngramMax: Int?
 
+    @Option(help: "Weight matrices: bf16 (the checkpoint, exact), q8_0 (about half the bytes, near-exact) or q4_0 (about a third, faster decode, some quality loss); quantized once and cached beside the model (default: the config's dtype, else bf16).")
+    var dtype: WeightFormat?
+
     func validate() throws {
         if let specTokens, !(1...16).contains(specTokens) {
             throw ValidationError("--spec-tokens must be in 1...16 (got \(specTokens)).")
@@ -71,6 +76,8 @@ struct ServeCommand: AsyncParsableCommand {
             config == nil && !FileManager.default.fileExists(atPath: configURL.path)
             ? ServerConfig() : try ServerConfig.load(from: configURL)
 
+        // Checked before anything is fetched or loaded, so a bad dtype fails at once.
+        let format = try serverConfig.weightFormat(flag: dtype)
         guard let nameOrPath = model ?? serverConfig.defaultModel else { throw ServeError.noModelGiven }
         let resolver = ModelResolver(config: serverConfig, configDirectory: configURL.deletingLastPathComponent())
         let resolved = try await resolver.resolve(nameOrPath)
@@ -92,8 +99,9 @@ struct ServeCommand: AsyncParsableCommand {
             specTokens: specTokens, ngramMin: ngramMin, ngramMax: ngramMax)
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()
+        logger.info("weights as \(format.rawValue), kernels \(KernelPath.selected.rawValue)")
         let (served, engine) = try ServedModel.load(
-            name: resolved.name, directory: resolved.directory, engineConfig: engineConfig,
+            name: resolved.name, directory: resolved.directory, format: format, engineConfig: engineConfig,
             draftDirectory: draftDirectory,
             metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
 

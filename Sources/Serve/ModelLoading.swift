@@ -5,16 +5,16 @@ import Model
 import Tokenizer
 
 extension ServedModel {
-    /// Loads tokenizer and weights from a Hugging Face model directory and starts a `LlamaBatchEngine`
-    /// on them. Call `shutdown` on the engine before exit.
+    /// Loads tokenizer and weights (matrices as `format`, the draft's too) from a Hugging Face model directory and
+    /// starts a `LlamaBatchEngine` on them. Call `shutdown` on the engine before exit.
     static func load(
-        name: String, directory: URL, engineConfig: EngineConfig = EngineConfig(), draftDirectory: URL? = nil,
+        name: String, directory: URL, format: WeightFormat = .bf16, engineConfig: EngineConfig = EngineConfig(), draftDirectory: URL? = nil,
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
         logger: Logger = Logger(label: "serve.engine")
     ) throws -> (ServedModel, LlamaBatchEngine) {
         let tokenizer = try Tokenizer(directory: directory)
-        let model = try LlamaModel(directory: directory)
-        let draftModel = try draftDirectory.map { try loadDraftModel($0, target: model, tokenizer: tokenizer) }
+        let model = try LlamaModel(directory: directory, format: format)
+        let draftModel = try draftDirectory.map { try loadDraftModel($0, target: model, tokenizer: tokenizer, format: format) }
         let engine = LlamaBatchEngine(
             model: model, tokenizer: tokenizer, config: engineConfig, draftModel: draftModel,
             metricsFactory: metricsFactory, logger: logger)
@@ -34,8 +34,8 @@ private let vocabularyProbe = "Speculative decoding: the draft's tokens are the 
 
 extension ServedModel {
     /// A draft model must speak the target's vocabulary: same size and the same tokenizer's ids for every piece.
-    static func loadDraftModel(_ directory: URL, target: LlamaModel, tokenizer: Tokenizer) throws -> LlamaModel {
-        let draft = try LlamaModel(directory: directory)
+    static func loadDraftModel(_ directory: URL, target: LlamaModel, tokenizer: Tokenizer, format: WeightFormat = .bf16) throws -> LlamaModel {
+        let draft = try LlamaModel(directory: directory, format: format)
         let mismatch = ServeError.draftVocabularyMismatch(
             path: directory.path, draft: draft.config.vocabSize, target: target.config.vocabSize)
         guard draft.config.vocabSize == target.config.vocabSize else { throw mismatch }

@@ -1,4 +1,5 @@
 import Foundation
+import Model
 
 /// The server's config file (`config.json` at the repository root). Missing fields take defaults.
 struct ServerConfig: Codable, Sendable, Equatable {
@@ -9,6 +10,9 @@ struct ServerConfig: Codable, Sendable, Equatable {
     var models: [String: ModelEntry] = [:]
     var scheduler: SchedulerSettings?
     var speculation: SpeculationSettings?
+    /// How weight matrices are stored: "bf16" (default), "q8_0" or "q4_0"; `--dtype` overrides it. Kept a string
+    /// here so a bad value is reported by `serve` with the accepted ones, not as a JSON decoding error.
+    var dtype: String?
 
     struct ModelEntry: Codable, Sendable, Equatable {
         /// Model directory, relative to the config file's directory unless absolute.
@@ -59,7 +63,7 @@ struct ServerConfig: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case host, port, models, scheduler, speculation
+        case host, port, models, scheduler, speculation, dtype
         case defaultModel = "default_model"
     }
 
@@ -73,6 +77,15 @@ struct ServerConfig: Codable, Sendable, Equatable {
         models = try container.decodeIfPresent([String: ModelEntry].self, forKey: .models) ?? [:]
         scheduler = try container.decodeIfPresent(SchedulerSettings.self, forKey: .scheduler)
         speculation = try container.decodeIfPresent(SpeculationSettings.self, forKey: .speculation)
+        dtype = try container.decodeIfPresent(String.self, forKey: .dtype)
+    }
+
+    /// The weight format: `flag` (`--dtype`, already validated by the parser), else `dtype`, else bf16.
+    func weightFormat(flag: WeightFormat?) throws -> WeightFormat {
+        if let flag { return flag }
+        guard let dtype else { return .bf16 }
+        guard let format = WeightFormat(rawValue: dtype) else { throw ServeError.unknownDType(dtype) }
+        return format
     }
 
     static func load(from url: URL) throws -> ServerConfig {
@@ -100,6 +113,7 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
     case fetchFailed(script: String, status: Int32)
     case draftVocabularyMismatch(path: String, draft: Int, target: Int)
     case draftModeWithoutDraftModel
+    case unknownDType(String)
 
     var description: String {
         switch self {
@@ -121,6 +135,8 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
                 + "from the target's (\(target) tokens); a draft must share the target's tokenizer"
         case .draftModeWithoutDraftModel:
             "--spec draft needs a draft model: pass --draft-model NAME|PATH (or set speculation.draft_model in the config)"
+        case .unknownDType(let value):
+            "config dtype '\(value)' is not a weight format; use one of: \(WeightFormat.allCases.map(\.rawValue).joined(separator: ", "))"
         }
     }
 }

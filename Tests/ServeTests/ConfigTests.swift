@@ -37,6 +37,17 @@ import Testing
         #expect(EngineConfig(settings: nil) == EngineConfig())
     }
 
+    @Test func weightFormatFromFlagConfigOrDefault() throws {
+        #expect(try ServerConfig().weightFormat(flag: nil) == .bf16)
+        let config = try JSONDecoder().decode(ServerConfig.self, from: Data(#"{"dtype": "q4_0"}"#.utf8))
+        #expect(try config.weightFormat(flag: nil) == .q4_0)
+        #expect(try config.weightFormat(flag: .q8_0) == .q8_0)
+        let bad = try JSONDecoder().decode(ServerConfig.self, from: Data(#"{"dtype": "int4"}"#.utf8))
+        #expect(throws: ServeError.unknownDType("int4")) { try bad.weightFormat(flag: nil) }
+        #expect(ServeError.unknownDType("int4").description.contains("bf16, q8_0, q4_0"))
+        #expect(try ServerConfig.load(from: Self.repoRoot.appendingPathComponent("config.json")).weightFormat(flag: nil) == .bf16)
+    }
+
     @Test func missingFieldsTakeDefaults() throws {
         let config = try JSONDecoder().decode(ServerConfig.self, from: Data("{}".utf8))
         #expect(config == ServerConfig())

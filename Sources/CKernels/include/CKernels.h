@@ -10,6 +10,7 @@
 #include "CBF16Gemm.h"
 #include "CAttention.h"
 #include "CActivations.h"
+#include "CQuant.h"
 
 /// CPU features, as bits of `ck_cpu_features()`.
 enum {
