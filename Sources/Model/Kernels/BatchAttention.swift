@@ -1,6 +1,5 @@
 import Scheduler
 import Dispatch
-import Synchronization
 
 /// One layer's attention over a ragged batch, cut into independent work items that both cores take from a
 /// shared counter. Short chunks (decode steps, with or without drafts): one item per (sequence, kv head),
@@ -86,17 +85,14 @@ struct BatchAttentionPlan {
             let offset = chunk.gatherOffset + kvHead * chunk.contextLength * hd
             return (gatheredKeys + offset, gatheredValues + offset)
         }
-        DispatchQueue.concurrentPerform(iterations: gathers.count) { g in
+        KernelThreads.shared.forEach(gathers.count) { g, _ in
             let (chunkIndex, kvHead) = gathers[g], chunk = chunks[chunkIndex]
             let (keys, values) = gathered(chunk, kvHead)
             Kernels.gatherKV(layer: layer, kvHead: kvHead, blockTable: chunk.blockTable, count: chunk.contextLength, keysT: keys, values: values)
         }
-        let next = Atomic<Int>(0)
-        DispatchQueue.concurrentPerform(iterations: Kernels.numThreads) { worker in
+        KernelThreads.shared.forEach(items.count) { index, worker in
             let scores = scores + worker * scoresPerWorker
-            while true {
-                let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard index < items.count else { return }
+            do {
                 switch items[index] {
                 case .direct(let chunkIndex, let kvHead):
                     let chunk = chunks[chunkIndex]

@@ -45,7 +45,7 @@ public struct PackedBF16Panels: Sendable {
 
 extension Kernels {
     /// y[n, out] = x[n, in] · wᵀ for w packed as `PackedBF16Panels`, on `path`'s kernel. The panels are split
-    /// between `Kernels.numThreads` threads; each thread's share runs in one call of the path's C kernel
+    /// into items the kernel threads take (`KernelThreads`); each item runs in one call of the path's C kernel
     /// (CBF16Gemm.h) or of `referencePanels`.
     ///
     /// Tiles: each call multiplies a tile of rows (three to six on AVX2, up to twelve on AVX-512) by one
@@ -68,14 +68,17 @@ extension Kernels {
     static func matmulPackedBF16(_ x: UnsafePointer<Float>, _ w: PackedBF16Panels, _ y: UnsafeMutablePointer<Float>, n: Int,
                                  path: KernelPath = .selected) {
         let numPanels = w.numPanels, columns = w.columns, rows = w.rows
-        let numThreads = numPanels >= 8 ? Kernels.numThreads : 1
+        // Items of an even number of panels (one- and two-row tiles take panels in pairs), ~eight per thread so a
+        // late thread's share is small; fewer than eight panels are not worth a second thread.
+        let panelsPerItem = numPanels >= 8 ? max(2, (numPanels + 16 * Kernels.numThreads - 1) / (16 * Kernels.numThreads) * 2) : numPanels
+        let numItems = (numPanels + panelsPerItem - 1) / panelsPerItem
         w.panels.withUnsafeBufferPointer { panels in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: path == .avx512BF16 ? n * ((columns + 1) / 2) : 0) { xPairs in
                 if path == .avx512BF16 { ck_bf16_round_pairs_avx512bf16(x, n, columns, xPairs.baseAddress!) }
                 // The threads share these pointers (valid for the whole call) and write disjoint columns of y.
                 nonisolated(unsafe) let x = x, y = y, w = panels.baseAddress!, xPairs = xPairs.baseAddress
-                DispatchQueue.concurrentPerform(iterations: numThreads) { thread in
-                    let first = numPanels * thread / numThreads, last = numPanels * (thread + 1) / numThreads
+                KernelThreads.shared.forEach(numItems) { item, _ in
+                    let first = item * panelsPerItem, last = min(numPanels, first + panelsPerItem)
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * n) { sums in
                         let sums = sums.baseAddress!
                         switch path.bf16Kernel {

@@ -6,7 +6,7 @@ extension Kernels {
     /// (as llama.cpp quantizes activations for its Q8_0/Q4_0 dots), each block's int8 · int8 dot is exact, and the
     /// dots are scaled and summed in f32 block by block in a fixed order. So every path gives the same bits, and a
     /// row's result does not depend on how many rows share the call (speculative verification relies on it).
-    /// The panels are split between `Kernels.numThreads` threads.
+    /// The panels are split into items the kernel threads take (`KernelThreads`).
     static func matmulQuantized(_ x: UnsafePointer<Float>, _ w: QuantizedPanels, _ y: UnsafeMutablePointer<Float>, n: Int, path: KernelPath) {
         let columns = w.columns, numBlocks = w.numBlocks, numPanels = w.numPanels, rows = w.rows
         // Activation scratch: n · (columns + 8 · columns / 32) bytes, on the stack for decode-sized n.
@@ -17,19 +17,21 @@ extension Kernels {
                     // third of the product on one thread); a decode's few rows are not worth a second dispatch.
                     let quantizeThreads = n >= 32 ? Kernels.numThreads : 1
                     nonisolated(unsafe) let x = x, q = q.baseAddress!, d = d.baseAddress!, sum = sum.baseAddress!
-                    DispatchQueue.concurrentPerform(iterations: quantizeThreads) { thread in
+                    KernelThreads.shared.forEach(quantizeThreads) { thread, _ in
                         let first = n * thread / quantizeThreads, last = n * (thread + 1) / quantizeThreads
                         quantizeActivations(x + first * columns, n: last - first, columns: columns, q + first * columns,
                                             d + first * numBlocks, sum + first * numBlocks, path: path)
                     }
                     let activations = cq_activations(q: q, d: d, sum: sum, n: Int32(n), columns: Int32(columns))
-                    let numThreads = numPanels >= 8 ? Kernels.numThreads : 1
+                    // Items of a few panels, ~eight per thread so a late thread's share is small.
+                    let panelsPerItem = numPanels >= 8 ? max(2, (numPanels + 8 * Kernels.numThreads - 1) / (8 * Kernels.numThreads)) : numPanels
+                    let numItems = (numPanels + panelsPerItem - 1) / panelsPerItem
                     // The threads share the activations and y (valid for the whole call) and write disjoint columns of y.
                     nonisolated(unsafe) let a = activations, y = y
                     w.bytes.withUnsafeBufferPointer { bytes in
                         nonisolated(unsafe) let panels = bytes.baseAddress!
-                        DispatchQueue.concurrentPerform(iterations: numThreads) { thread in
-                            let first = numPanels * thread / numThreads, last = numPanels * (thread + 1) / numThreads
+                        KernelThreads.shared.forEach(numItems) { item, _ in
+                            let first = item * panelsPerItem, last = min(numPanels, first + panelsPerItem)
                             gemmPanels(a, w, panels, rows: rows, first: first, last: last, y, path: path)
                         }
                     }
