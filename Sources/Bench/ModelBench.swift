@@ -3,18 +3,23 @@ import Foundation
 import Model
 
 /// Prefill and single-stream decode speed of the real model.
-/// Options: --model DIR (default weights/smol-135m), --dtype bf16|q8_0|q4_0 (bf16), --prompt-tokens N (512), --decode-tokens N (128), --runs N (3); batched decode: --batches 4,16, --context N (64, at most the prompt), --steps N (32).
+/// Options: --model DIR (default weights/smol-135m), --dtype bf16|q8_0|q4_0 (bf16), --kv-dtype f32|f16 (f32), --prompt-tokens N (512), --decode-tokens N (128), --runs N (3); batched decode: --batches 4,16, --context N (64, at most the prompt), --steps N (32).
 func runModelBenchmark(_ arguments: [String]) {
     func option(_ name: String, _ fallback: Int) -> Int { intOption(arguments, name, fallback) }
+    let kvName = arguments.firstIndex(of: "--kv-dtype").map { arguments[$0 + 1] } ?? "f32"
+    guard let kvDType = KVCacheDType(rawValue: kvName) else {
+        print("bench: --kv-dtype \(kvName) is not one of \(KVCacheDType.allCases.map(\.rawValue).joined(separator: ", "))")
+        exit(1)
+    }
     let (directory, model) = loadModel(arguments)
     let promptTokens = option("--prompt-tokens", 512), decodeTokens = option("--decode-tokens", 128), runs = option("--runs", 3)
     let blockSize = 16
     let numBlocks = (promptTokens + decodeTokens) / blockSize + 1
-    let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize)
+    let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kvCacheDType: kvDType)
     let blockTable = Array(0..<numBlocks)
     var generator = SystemRandomNumberGenerator()
     let prompt = (0..<promptTokens).map { _ in Int.random(in: 100..<model.config.vocabSize, using: &generator) }
-    print("model \(directory): prompt \(promptTokens) tokens, decode \(decodeTokens) tokens, best of \(runs) runs")
+    print("model \(directory), KV cache \(kvDType.rawValue): prompt \(promptTokens) tokens, decode \(decodeTokens) tokens, best of \(runs) runs")
 
     var bestPrefill = 0.0, bestDecode = 0.0
     for _ in 0..<runs {
@@ -38,7 +43,7 @@ func runModelBenchmark(_ arguments: [String]) {
     for batch in arguments.firstIndex(of: "--batches").map({ arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } }) ?? [4, 16] {
         let context = option("--context", 64), steps = option("--steps", 32)
         let blocksPerSequence = (context + steps) / blockSize + 1
-        let batchRunner = ModelRunner(model: model, numBlocks: batch * blocksPerSequence, blockSize: blockSize)
+        let batchRunner = ModelRunner(model: model, numBlocks: batch * blocksPerSequence, blockSize: blockSize, kvCacheDType: kvDType)
         let tables = (0..<batch).map { Array($0 * blocksPerSequence..<($0 + 1) * blocksPerSequence) }
         try! batchRunner.forward(ForwardBatch(tables.map {
             ScheduledChunk(tokens: Array(prompt[0..<context]), numCachedTokens: 0, blockTable: $0, logitIndices: [context - 1])

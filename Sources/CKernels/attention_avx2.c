@@ -1,20 +1,39 @@
 // Decode attention loops for AVX2 + FMA (contract in CAttention.h; the Swift reference is DecodeAttention.swift).
+// Each loop is written once over `const void *` cache tiles and an `half` flag that is a constant at every call
+// (the functions are always inlined), so the f32 and f16 versions are the same chains and differ only in the
+// loads: an f16 element is widened (exactly, vcvtph2ps) where an f32 one is loaded.
 #include "CAttention.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define INLINE static inline __attribute__((always_inline))
+
+/// Eight consecutive elements of a tile from element index i, as f32.
+INLINE AVX2 __m256 load8(const void *tile, long i, const int half) {
+    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)tile + i)))
+                : _mm256_loadu_ps((const float *)tile + i);
+}
+
+/// Element i of a tile, as f32.
+INLINE AVX2 float load1(const void *tile, long i, const int half) {
+    return half ? _cvtsh_ss(((const uint16_t *)tile)[i]) : ((const float *)tile)[i];
+}
+
+/// The tile pointer advanced by i elements.
+INLINE const void *advance(const void *tile, long i, const int half) {
+    return half ? (const void *)((const uint16_t *)tile + i) : (const void *)((const float *)tile + i);
+}
 
 /// Eight keys (slots s..s+7 of one block) against R query rows: even and odd dimensions in separate accumulators,
 /// so that each row has two chains in flight.
-INLINE AVX2 void scoreEight(const float *const q[4], const int R, const float *keysT, long blockSize, long headDim,
-                            float scale, float *scores, long ldScores) {
+INLINE AVX2 void scoreEight(const float *const q[4], const int R, const void *keysT, long blockSize, long headDim,
+                            float scale, float *scores, long ldScores, const int half) {
     __m256 even[4], odd[4];
     for (int i = 0; i < R; i++) even[i] = odd[i] = _mm256_setzero_ps();
     for (long d = 0; d < headDim; d += 2) {
-        const __m256 kEven = _mm256_loadu_ps(keysT + d * blockSize), kOdd = _mm256_loadu_ps(keysT + (d + 1) * blockSize);
+        const __m256 kEven = load8(keysT, d * blockSize, half), kOdd = load8(keysT, (d + 1) * blockSize, half);
         for (int i = 0; i < R; i++) {
             even[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(q[i] + d), kEven, even[i]);
             odd[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(q[i] + d + 1), kOdd, odd[i]);
@@ -24,60 +43,76 @@ INLINE AVX2 void scoreEight(const float *const q[4], const int R, const float *k
 }
 
 /// One key in scalar code, the same chain as a vector lane.
-INLINE AVX2 float scoreOne(const float *q, const float *keysT, long blockSize, long headDim, float scale) {
+INLINE AVX2 float scoreOne(const float *q, const void *keysT, long blockSize, long headDim, float scale, const int half) {
     float even = 0, odd = 0;
     for (long d = 0; d < headDim; d += 2) {
-        even = __builtin_fmaf(q[d], keysT[d * blockSize], even);
-        odd = __builtin_fmaf(q[d + 1], keysT[(d + 1) * blockSize], odd);
+        even = __builtin_fmaf(q[d], load1(keysT, d * blockSize, half), even);
+        odd = __builtin_fmaf(q[d + 1], load1(keysT, (d + 1) * blockSize, half), odd);
     }
     return (even + odd) * scale;
 }
 
-INLINE AVX2 void scores(const float *const q[4], const int R, const float *keys, const long *blockTable, long blockStride,
-                        long blockSize, long headDim, long context, float scale, float *out, long ldScores) {
+INLINE AVX2 void scores(const float *const q[4], const int R, const void *keys, const long *blockTable, long blockStride,
+                        long blockSize, long headDim, long context, float scale, float *out, long ldScores, const int half) {
     for (long b = 0, position = 0; position < context; b++) {
         const long count = context - position < blockSize ? context - position : blockSize;
-        const float *keysT = keys + blockTable[b] * blockStride;
+        const void *keysT = advance(keys, blockTable[b] * blockStride, half);
         long slot = 0;
-        for (; slot + 8 <= count; slot += 8) scoreEight(q, R, keysT + slot, blockSize, headDim, scale, out + position + slot, ldScores);
+        for (; slot + 8 <= count; slot += 8) {
+            scoreEight(q, R, advance(keysT, slot, half), blockSize, headDim, scale, out + position + slot, ldScores, half);
+        }
         for (; slot < count; slot++) {
-            for (int i = 0; i < R; i++) out[i * ldScores + position + slot] = scoreOne(q[i], keysT + slot, blockSize, headDim, scale);
+            for (int i = 0; i < R; i++) {
+                out[i * ldScores + position + slot] = scoreOne(q[i], advance(keysT, slot, half), blockSize, headDim, scale, half);
+            }
         }
         position += count;
+    }
+}
+
+INLINE AVX2 void scoresRows(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const void *keys,
+                            const long *blockTable, long blockStride, long blockSize, long headDim, long context, float scale,
+                            float *out, long ldScores, const int half) {
+    const float *const queries[4] = {q0, q1, q2, q3};
+    switch (numQueries) {
+    case 4: scores(queries, 4, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores, half); break;
+    case 3: scores(queries, 3, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores, half); break;
+    case 2: scores(queries, 2, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores, half); break;
+    default: scores(queries, 1, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores, half); break;
     }
 }
 
 AVX2 void ck_attention_scores_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const float *keys, const long *blockTable,
                                    long blockStride, long blockSize, long headDim, long context, float scale,
                                    float *out, long ldScores) {
-    const float *const queries[4] = {q0, q1, q2, q3};
-    switch (numQueries) {
-    case 4: scores(queries, 4, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores); break;
-    case 3: scores(queries, 3, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores); break;
-    case 2: scores(queries, 2, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores); break;
-    default: scores(queries, 1, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores); break;
-    }
+    scoresRows(q0, q1, q2, q3, numQueries, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores, 0);
+}
+
+AVX2 void ck_attention_scores_f16_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const uint16_t *keys, const long *blockTable,
+                                       long blockStride, long blockSize, long headDim, long context, float scale,
+                                       float *out, long ldScores) {
+    scoresRows(q0, q1, q2, q3, numQueries, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores, 1);
 }
 
 /// Up to 64 dimensions (eight vectors, eight independent chains) per pass over the values.
-AVX2 void ck_attention_values_avx2(const float *weights, long visible, const float *values, const long *blockTable,
-                                   long blockStride, long blockSize, long headDim, float *out) {
+INLINE AVX2 void weightedValues(const float *weights, long visible, const void *values, const long *blockTable,
+                                long blockStride, long blockSize, long headDim, float *out, const int half) {
     for (long base = 0; base < headDim; base += 64) {
         const int lanes = headDim - base >= 64 ? 8 : (int)((headDim - base) / 8);
         __m256 acc[8];
         for (int l = 0; l < 8; l++) acc[l] = _mm256_setzero_ps();
         for (long b = 0, position = 0; position < visible; b++) {
             const long count = visible - position < blockSize ? visible - position : blockSize;
-            const float *v = values + blockTable[b] * blockStride + base;
+            const void *v = advance(values, blockTable[b] * blockStride + base, half);
             if (lanes == 8) {
                 for (long slot = 0; slot < count; slot++) {
                     const __m256 w = _mm256_broadcast_ss(weights + position + slot);
-                    for (int l = 0; l < 8; l++) acc[l] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + slot * headDim + 8 * l), acc[l]);
+                    for (int l = 0; l < 8; l++) acc[l] = _mm256_fmadd_ps(w, load8(v, slot * headDim + 8 * l, half), acc[l]);
                 }
             } else {
                 for (long slot = 0; slot < count; slot++) {
                     const __m256 w = _mm256_broadcast_ss(weights + position + slot);
-                    for (int l = 0; l < lanes; l++) acc[l] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + slot * headDim + 8 * l), acc[l]);
+                    for (int l = 0; l < lanes; l++) acc[l] = _mm256_fmadd_ps(w, load8(v, slot * headDim + 8 * l, half), acc[l]);
                 }
             }
             position += count;
@@ -86,10 +121,25 @@ AVX2 void ck_attention_values_avx2(const float *weights, long visible, const flo
     }
 }
 
+AVX2 void ck_attention_values_avx2(const float *weights, long visible, const float *values, const long *blockTable,
+                                   long blockStride, long blockSize, long headDim, float *out) {
+    weightedValues(weights, visible, values, blockTable, blockStride, blockSize, headDim, out, 0);
+}
+
+AVX2 void ck_attention_values_f16_avx2(const float *weights, long visible, const uint16_t *values, const long *blockTable,
+                                       long blockStride, long blockSize, long headDim, float *out) {
+    weightedValues(weights, visible, values, blockTable, blockStride, blockSize, headDim, out, 1);
+}
+
 #else
 void ck_attention_scores_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const float *keys, const long *blockTable,
                               long blockStride, long blockSize, long headDim, long context, float scale,
                               float *scores, long ldScores) { __builtin_trap(); }
+void ck_attention_scores_f16_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const uint16_t *keys, const long *blockTable,
+                                  long blockStride, long blockSize, long headDim, long context, float scale,
+                                  float *scores, long ldScores) { __builtin_trap(); }
 void ck_attention_values_avx2(const float *weights, long visible, const float *values, const long *blockTable,
                               long blockStride, long blockSize, long headDim, float *out) { __builtin_trap(); }
+void ck_attention_values_f16_avx2(const float *weights, long visible, const uint16_t *values, const long *blockTable,
+                                  long blockStride, long blockSize, long headDim, float *out) { __builtin_trap(); }
 #endif

@@ -10,11 +10,11 @@ public struct Generation: Sendable, Equatable {
 /// Greedy (argmax) decoding of one sequence: one prefill forward, then one forward per token.
 /// Blocking and CPU-bound: call it off the event loops.
 public func generateGreedy(model: LlamaModel, prompt: [Int], maxNewTokens: Int, stopTokenIds: Set<Int>,
-                           kernelPath: KernelPath = .selected) throws -> Generation {
+                           kvCacheDType: KVCacheDType = .f32, kernelPath: KernelPath = .selected) throws -> Generation {
     guard !prompt.isEmpty else { throw ModelError.invalidBatch("empty prompt") }
     let blockSize = 16
     let numBlocks = (prompt.count + maxNewTokens + blockSize - 1) / blockSize
-    let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kernelPath: kernelPath)
+    let runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kvCacheDType: kvCacheDType, kernelPath: kernelPath)
     let blockTable = Array(0..<numBlocks)
     var generated: [Int] = []
     var chunk = ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: blockTable, logitIndices: [prompt.count - 1])

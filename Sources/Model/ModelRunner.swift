@@ -32,9 +32,11 @@ public final class ModelRunner {
         openblas_set_num_threads(1)
     }
 
-    /// Convenience: a runner with its own cache of `numBlocks` blocks.
-    public convenience init(model: LlamaModel, numBlocks: Int, blockSize: Int = 16, kernelPath: KernelPath = .selected) {
-        self.init(model: model, cache: PagedKVCache(config: model.config, numBlocks: numBlocks, blockSize: blockSize), kernelPath: kernelPath)
+    /// Convenience: a runner with its own cache of `numBlocks` blocks, storing K/V as `kvCacheDType`.
+    public convenience init(model: LlamaModel, numBlocks: Int, blockSize: Int = 16, kvCacheDType: KVCacheDType = .f32,
+                            kernelPath: KernelPath = .selected) {
+        self.init(model: model, cache: PagedKVCache(config: model.config, numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType),
+                  kernelPath: kernelPath)
     }
 
     /// One forward pass. Afterwards `withLogits(row:)` reads the next-token logits of each requested
@@ -62,10 +64,7 @@ public final class ModelRunner {
         }
 
         for (layerIndex, layer) in w.layers.enumerated() {
-            let view = PagedLayerView(
-                keys: cache.keys.pointer + cache.layerOffset(layerIndex),
-                values: cache.values.pointer + cache.layerOffset(layerIndex),
-                blockSize: cache.blockSize, numKVHeads: c.numKVHeads, headDim: hd)
+            let view = cache.layerView(layerIndex)
 
             // Attention block: x += o(attention(rope(q), rope(k), v)) of rmsnorm(x)
             layer.attentionNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
@@ -85,7 +84,7 @@ public final class ModelRunner {
                     let block = sequence.blockTable[position / cache.blockSize], slot = position % cache.blockSize
                     for kvHead in 0..<c.numKVHeads {
                         view.store(key: row + qDim + kvHead * hd, value: row + qDim + kvDim + kvHead * hd,
-                                   block: block, kvHead: kvHead, slot: slot)
+                                   block: block, kvHead: kvHead, slot: slot, path: kernelPath)
                     }
                     t += 1
                 }

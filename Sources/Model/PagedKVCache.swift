@@ -4,32 +4,52 @@
 public final class PagedKVCache {
     public let numBlocks: Int
     public let blockSize: Int
+    /// f32 elements, or f16 halves (`UInt16` bit patterns) — see `KVCacheDType`.
+    public let dtype: KVCacheDType
     let numLayers: Int
     let numKVHeads: Int
     let headDim: Int
-    // [layer][block][kvHead][one tile]: keys [headDim][blockSize], values [blockSize][headDim] (see PagedLayerView).
-    let keys: FloatBuffer
-    let values: FloatBuffer
+    // [layer][block][kvHead][one tile]: keys [headDim][blockSize], values [blockSize][headDim] (see PagedLayerView),
+    // elements of `dtype`.
+    let keys: KVStorage
+    let values: KVStorage
 
-    public init(config: LlamaConfig, numBlocks: Int, blockSize: Int = 16) {
+    public init(config: LlamaConfig, numBlocks: Int, blockSize: Int = 16, dtype: KVCacheDType = .f32) {
         self.numBlocks = numBlocks
         self.blockSize = blockSize
+        self.dtype = dtype
         numLayers = config.numLayers
         numKVHeads = config.numKVHeads
         headDim = config.headDim
         let count = numLayers * numBlocks * numKVHeads * blockSize * headDim
-        keys = FloatBuffer(count: count)
-        values = FloatBuffer(count: count)
+        keys = KVStorage(byteCount: count * dtype.bytesPerElement)
+        values = KVStorage(byteCount: count * dtype.bytesPerElement)
     }
 
-    /// Bytes of cache one token takes across all layers (K and V).
-    public static func bytesPerToken(_ config: LlamaConfig) -> Int {
-        2 * config.numLayers * config.numKVHeads * config.headDim * MemoryLayout<Float>.size
+    /// Bytes of cache one token takes across all layers (K and V) when stored as `dtype`.
+    public static func bytesPerToken(_ config: LlamaConfig, dtype: KVCacheDType = .f32) -> Int {
+        2 * config.numLayers * config.numKVHeads * config.headDim * dtype.bytesPerElement
     }
 
-    /// Where layer `layer`'s part of `keys` / `values` starts.
-    @inline(__always)
-    func layerOffset(_ layer: Int) -> Int {
-        layer * numBlocks * numKVHeads * blockSize * headDim
+    /// Layer `layer`'s slice of the cache.
+    func layerView(_ layer: Int) -> PagedLayerView {
+        // Element offset of the layer's first tile; the same in f32 and f16, so bytes = offset · element size.
+        let offset = layer * numBlocks * numKVHeads * blockSize * headDim * dtype.bytesPerElement
+        return PagedLayerView(keys: keys.pointer + offset, values: values.pointer + offset, dtype: dtype,
+                              blockSize: blockSize, numKVHeads: numKVHeads, headDim: headDim)
     }
+}
+
+/// The zero-initialized bytes of one half (K or V) of the cache, 64-byte aligned.
+final class KVStorage {
+    let pointer: UnsafeMutableRawPointer
+    let byteCount: Int
+
+    init(byteCount: Int) {
+        self.byteCount = byteCount
+        pointer = .allocate(byteCount: max(byteCount, 1), alignment: 64)
+        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+    }
+
+    deinit { pointer.deallocate() }
 }

@@ -6,6 +6,7 @@ import Prometheus
 
 extension SpeculationConfig.Mode: ExpressibleByArgument {}
 extension WeightFormat: ExpressibleByArgument {}
+extension KVCacheDType: ExpressibleByArgument {}
 
 @main
 struct ServeCommand: AsyncParsableCommand {
@@ -26,6 +27,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("kv-cache-memory"), help: "MiB of KV cache (default: the config's scheduler.kv_cache_memory_mib, else 512).")
     var kvCacheMemoryMib: Int?
+
+    @Option(name: .customLong("kv-cache-dtype"), help: "How the KV cache stores keys and values: f32 (exact) or f16 (half the memory, so twice the tokens per --kv-cache-memory, and less to read per decode step; logits move by a few hundredths) (default: the config's scheduler.kv_cache_dtype, else f32).")
+    var kvCacheDType: KVCacheDType?
 
     @Option(help: "Most sequences running at once (default: the config's scheduler.max_num_seqs, else 32).")
     var maxNumSeqs: Int?
@@ -78,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         // Checked before anything is fetched or loaded, so a bad dtype fails at once.
         let format = try serverConfig.weightFormat(flag: dtype)
+        let kvDType = try serverConfig.kvCacheDType(flag: kvCacheDType)
         guard let nameOrPath = model ?? serverConfig.defaultModel else { throw ServeError.noModelGiven }
         let resolver = ModelResolver(config: serverConfig, configDirectory: configURL.deletingLastPathComponent())
         let resolved = try await resolver.resolve(nameOrPath)
@@ -95,11 +100,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let engineConfig = EngineConfig(
             settings: serverConfig.scheduler, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
-            kvCacheMemoryMib: kvCacheMemoryMib, speculation: serverConfig.speculation, specMode: specMode,
+            kvCacheMemoryMib: kvCacheMemoryMib, kvCacheDType: kvDType, speculation: serverConfig.speculation, specMode: specMode,
             specTokens: specTokens, ngramMin: ngramMin, ngramMax: ngramMax)
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()
-        logger.info("weights as \(format.rawValue), kernels \(KernelPath.selected.rawValue)")
+        logger.info("weights as \(format.rawValue), KV cache as \(kvDType.rawValue), kernels \(KernelPath.selected.rawValue)")
         let (served, engine) = try ServedModel.load(
             name: resolved.name, directory: resolved.directory, format: format, engineConfig: engineConfig,
             draftDirectory: draftDirectory,

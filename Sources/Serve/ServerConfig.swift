@@ -33,6 +33,9 @@ struct ServerConfig: Codable, Sendable, Equatable {
         var longPrefillChunkTokens: Int?
         var blockSize: Int?
         var kvCacheMemoryMib: Int?
+        /// How the KV cache stores K/V: "f32" (default) or "f16"; `--kv-cache-dtype` overrides it. A string, so a bad
+        /// value is reported by `serve` with the accepted ones, not as a JSON decoding error.
+        var kvCacheDType: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case maxNumSeqs = "max_num_seqs"
@@ -41,6 +44,7 @@ struct ServerConfig: Codable, Sendable, Equatable {
             case longPrefillChunkTokens = "long_prefill_chunk_tokens"
             case blockSize = "block_size"
             case kvCacheMemoryMib = "kv_cache_memory_mib"
+            case kvCacheDType = "kv_cache_dtype"
         }
     }
 
@@ -88,6 +92,15 @@ struct ServerConfig: Codable, Sendable, Equatable {
         return format
     }
 
+    /// The KV cache's dtype: `flag` (`--kv-cache-dtype`, already validated by the parser), else
+    /// `scheduler.kv_cache_dtype`, else f32.
+    func kvCacheDType(flag: KVCacheDType?) throws -> KVCacheDType {
+        if let flag { return flag }
+        guard let value = scheduler?.kvCacheDType else { return .f32 }
+        guard let dtype = KVCacheDType(rawValue: value) else { throw ServeError.unknownKVCacheDType(value) }
+        return dtype
+    }
+
     static func load(from url: URL) throws -> ServerConfig {
         let data: Data
         do {
@@ -114,6 +127,7 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
     case draftVocabularyMismatch(path: String, draft: Int, target: Int)
     case draftModeWithoutDraftModel
     case unknownDType(String)
+    case unknownKVCacheDType(String)
 
     var description: String {
         switch self {
@@ -137,6 +151,8 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
             "--spec draft needs a draft model: pass --draft-model NAME|PATH (or set speculation.draft_model in the config)"
         case .unknownDType(let value):
             "config dtype '\(value)' is not a weight format; use one of: \(WeightFormat.allCases.map(\.rawValue).joined(separator: ", "))"
+        case .unknownKVCacheDType(let value):
+            "config scheduler.kv_cache_dtype '\(value)' is not a KV cache dtype; use one of: \(KVCacheDType.allCases.map(\.rawValue).joined(separator: ", "))"
         }
     }
 }

@@ -89,35 +89,67 @@ final class KernelTests: XCTestCase {
         if let avx2 = results[.avx2], let avx512 = results[.avx512] { XCTAssertEqual(avx2, avx512) }
     }
 
-    /// Runs a BatchAttentionPlan on `path` over random K/V and q; returns its output and naive attention's.
+    /// An f16 cache on every path: the prefill gather and both decode loops widen halves where they loaded floats,
+    /// so each path's output equals — bit for bit — what it gives on an f32 cache holding the same rounded values,
+    /// and is within the f32 tolerance of naive attention over the rounded K/V. Both shapes above, so the 16-, 8-lane
+    /// and scalar key loops and the masked value loads all read halves.
+    func testF16CacheAttentionMatchesReferenceOnEveryPath() {
+        let modelShape: [(Int, Int, [Int])] = [(0, 1, [4]), (15, 1, [2]), (16, 1, [5, 0]), (37, 4, [1, 3, 6]), (40, 17, [7, 8, 9, 10])]
+        var results: [KernelPath: [Float]] = [:]
+        for path in KernelPath.testedPaths() {
+            let (out, expected) = batchAttention(path: path, seed: 7, dtype: .f16)
+            assertClose(out, expected, tolerance: 1e-5)
+            let (rounded, _) = batchAttention(path: path, seed: 7, dtype: .f32, roundToF16: true)
+            XCTAssertEqual(out, rounded, "\(path.rawValue): f16 cache vs f32 cache of the same values")
+            let (shaped, shapedExpected) = batchAttention(path: path, seed: 3, numHeads: 9, numKVHeads: 3, hd: 64, blockSize: 16,
+                                                          shapes: modelShape, dtype: .f16)
+            assertClose(shaped, shapedExpected, tolerance: 1e-5)
+            let (shapedRounded, _) = batchAttention(path: path, seed: 3, numHeads: 9, numKVHeads: 3, hd: 64, blockSize: 16,
+                                                    shapes: modelShape, dtype: .f32, roundToF16: true)
+            XCTAssertEqual(shaped, shapedRounded, "\(path.rawValue): f16 cache vs f32 cache of the same values (model shape)")
+            results[path] = shaped
+        }
+        if let avx2 = results[.avx2], let avx512 = results[.avx512] { XCTAssertEqual(avx2, avx512) }
+        // An f16 cache really rounds: the same inputs on an f32 cache give a different answer.
+        let (exact, _) = batchAttention(path: .reference, seed: 7, dtype: .f32)
+        XCTAssertNotEqual(exact, batchAttention(path: .reference, seed: 7, dtype: .f16).out)
+    }
+
+    /// Runs a BatchAttentionPlan on `path` over random K/V and q, cached as `dtype`; returns its output and naive
+    /// attention's over the K/V the cache holds (rounded to f16 for an f16 cache). `roundToF16` rounds K/V to f16
+    /// before they reach an f32 cache.
     private func batchAttention(path: KernelPath, seed: UInt64, numHeads: Int = 6, numKVHeads: Int = 2, hd: Int = 16, blockSize: Int = 12,
-                                shapes: [(Int, Int, [Int])]? = nil) -> (out: [Float], expected: [Float]) {
+                                shapes: [(Int, Int, [Int])]? = nil, dtype: KVCacheDType = .f32, roundToF16: Bool = false) -> (out: [Float], expected: [Float]) {
         var generator = SeededGenerator(seed: seed)
         func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &generator) } }
         let numBlocks = 24
-        let cacheKeys = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
-        let cacheValues = FloatBuffer(count: numBlocks * numKVHeads * blockSize * hd)
-        let layer = PagedLayerView(keys: cacheKeys.pointer, values: cacheValues.pointer, blockSize: blockSize, numKVHeads: numKVHeads, headDim: hd)
+        let cacheKeys = KVStorage(byteCount: numBlocks * numKVHeads * blockSize * hd * dtype.bytesPerElement)
+        let cacheValues = KVStorage(byteCount: numBlocks * numKVHeads * blockSize * hd * dtype.bytesPerElement)
+        let layer = PagedLayerView(keys: cacheKeys.pointer, values: cacheValues.pointer, dtype: dtype, blockSize: blockSize, numKVHeads: numKVHeads, headDim: hd)
+        func rounded(_ x: [Float]) -> [Float] { x.map { Float(Float16($0)) } }
         // (numCached, n, block table): 19 + 21 rows cross row blocks of 16; the decode steps' contexts end in
         // partial blocks and blocks of 12 slots are one vector of 8 plus a scalar tail; tables deliberately out of order.
         let shapes = shapes ?? [(19, 21, [7, 2, 10, 0]), (26, 1, [1, 6, 8]), (2, 3, [20, 19]), (40, 4, [3, 11, 5, 9])]
         var batch: [ScheduledChunk] = [], q: [Float] = [], expected: [Float] = []
         for (numCached, n, blockTable) in shapes {
             let context = numCached + n
-            let keys = random(context * numKVHeads * hd), values = random(context * numKVHeads * hd), sequenceQ = random(n * numHeads * hd)
+            var keys = random(context * numKVHeads * hd), values = random(context * numKVHeads * hd)
+            let sequenceQ = random(n * numHeads * hd)
+            if roundToF16 { (keys, values) = (rounded(keys), rounded(values)) }
             for p in 0..<context {
                 for g in 0..<numKVHeads {
                     keys.withUnsafeBufferPointer { k in
                         values.withUnsafeBufferPointer { v in
                             layer.store(key: k.baseAddress! + (p * numKVHeads + g) * hd, value: v.baseAddress! + (p * numKVHeads + g) * hd,
-                                        block: blockTable[p / blockSize], kvHead: g, slot: p % blockSize)
+                                        block: blockTable[p / blockSize], kvHead: g, slot: p % blockSize, path: path)
                         }
                     }
                 }
             }
             batch.append(ScheduledChunk(tokens: Array(repeating: 0, count: n), numCachedTokens: numCached, blockTable: blockTable, logitIndices: []))
             q += sequenceQ
-            expected += ReferenceKernels.attention(q: sequenceQ, keys: keys, values: values, n: n, contextLength: context,
+            let (cachedKeys, cachedValues) = dtype == .f16 ? (rounded(keys), rounded(values)) : (keys, values)
+            expected += ReferenceKernels.attention(q: sequenceQ, keys: cachedKeys, values: cachedValues, n: n, contextLength: context,
                                                    numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)
         }
         let plan = BatchAttentionPlan(batch: ForwardBatch(batch), numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)

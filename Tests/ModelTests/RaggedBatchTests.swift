@@ -76,11 +76,11 @@ final class RaggedBatchTests: XCTestCase {
 /// through BLAS, whose gemv and gemm kernels differ in the last bits, so the tiny f32 model gets a tolerance.
 final class VerifyChunkTests: XCTestCase {
     private func checkVerifyRowsEqualDecodes(_ model: LlamaModel, prompt: [Int], numDrafts: Int, blockSize: Int, tolerance: Float = 0,
-                                             path: KernelPath = .selected) throws {
+                                             kvCacheDType: KVCacheDType = .f32, path: KernelPath = .selected) throws {
         let numBlocks = (prompt.count + numDrafts + 2 + blockSize - 1) / blockSize
         let table = Array(0..<numBlocks)
         // One token at a time.
-        let stepwise = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kernelPath: path)
+        let stepwise = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kvCacheDType: kvCacheDType, kernelPath: path)
         try stepwise.forward(ForwardBatch([ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: table, logitIndices: [prompt.count - 1])]))
         var tokens = [stepwise.argmax(row: 0)]
         var expected: [[Float]] = []
@@ -90,7 +90,7 @@ final class VerifyChunkTests: XCTestCase {
             tokens.append(stepwise.argmax(row: 0))
         }
         // The same tokens as one verify chunk, beside another sequence's prefill in the same batch.
-        let verifying = ModelRunner(model: model, numBlocks: numBlocks + 4, blockSize: blockSize, kernelPath: path)
+        let verifying = ModelRunner(model: model, numBlocks: numBlocks + 4, blockSize: blockSize, kvCacheDType: kvCacheDType, kernelPath: path)
         try verifying.forward(ForwardBatch([ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: table, logitIndices: [prompt.count - 1])]))
         let other = Array(prompt.reversed())
         try verifying.forward(ForwardBatch([
@@ -102,7 +102,7 @@ final class VerifyChunkTests: XCTestCase {
         for row in 0...numDrafts {
             let actual = verifying.withLogits(row: row) { Array($0) }
             let numDifferent = zip(actual, expected[row]).filter { abs($0 - $1) > tolerance }.count
-            XCTAssertEqual(numDifferent, 0, "\(path.rawValue): row \(row) of \(numDrafts) drafts after \(prompt.count) tokens: max difference \(zip(actual, expected[row]).map { abs($0 - $1) }.max()!)")
+            XCTAssertEqual(numDifferent, 0, "\(path.rawValue), \(kvCacheDType.rawValue) cache: row \(row) of \(numDrafts) drafts after \(prompt.count) tokens: max difference \(zip(actual, expected[row]).map { abs($0 - $1) }.max()!)")
         }
     }
 
@@ -120,6 +120,17 @@ final class VerifyChunkTests: XCTestCase {
             // Contexts that end inside a block and across block edges, up to the longest verify chunk.
             for (length, drafts) in [(7, 8), (21, 8), (40, 16)] {
                 try checkVerifyRowsEqualDecodes(model, prompt: (0..<length).map { ($0 * 397 + 11) % 49152 }, numDrafts: drafts, blockSize: 16, path: path)
+            }
+        }
+    }
+
+    /// The same with an f16 cache: the halves are widened inside the same chains, so the invariance holds there too.
+    func testVerifyRowsEqualOneTokenDecodesSmolF16Cache() throws {
+        let model = try SharedModels.smol.get()
+        for path in KernelPath.testedPaths() {
+            for (length, drafts) in [(7, 8), (21, 8), (40, 16)] {
+                try checkVerifyRowsEqualDecodes(model, prompt: (0..<length).map { ($0 * 397 + 11) % 49152 }, numDrafts: drafts, blockSize: 16,
+                                                kvCacheDType: .f16, path: path)
             }
         }
     }

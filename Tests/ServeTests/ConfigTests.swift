@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Model
 import Testing
@@ -46,6 +47,37 @@ import Testing
         #expect(throws: ServeError.unknownDType("int4")) { try bad.weightFormat(flag: nil) }
         #expect(ServeError.unknownDType("int4").description.contains("bf16, q8_0, q4_0"))
         #expect(try ServerConfig.load(from: Self.repoRoot.appendingPathComponent("config.json")).weightFormat(flag: nil) == .bf16)
+    }
+
+    @Test func kvCacheDTypeFromFlagConfigOrDefault() throws {
+        #expect(try ServerConfig().kvCacheDType(flag: nil) == .f32)
+        let config = try JSONDecoder().decode(ServerConfig.self, from: Data(#"{"scheduler": {"kv_cache_dtype": "f16"}}"#.utf8))
+        #expect(try config.kvCacheDType(flag: nil) == .f16)
+        #expect(try config.kvCacheDType(flag: .f32) == .f32)
+        let bad = try JSONDecoder().decode(ServerConfig.self, from: Data(#"{"scheduler": {"kv_cache_dtype": "fp8"}}"#.utf8))
+        #expect(throws: ServeError.unknownKVCacheDType("fp8")) { try bad.kvCacheDType(flag: nil) }
+        #expect(ServeError.unknownKVCacheDType("fp8").description.contains("f32, f16"))
+        #expect(try ServerConfig.load(from: Self.repoRoot.appendingPathComponent("config.json")).kvCacheDType(flag: nil) == .f32)
+        // The flag is parsed as the enum: a bad value is an argument error naming the choices.
+        #expect(try ServeCommand.parse(["--kv-cache-dtype", "f16"]).kvCacheDType == .f16)
+        do {
+            _ = try ServeCommand.parse(["--kv-cache-dtype", "bf16"])
+            Issue.record("--kv-cache-dtype bf16 was accepted")
+        } catch {
+            let message = ServeCommand.message(for: error)
+            #expect(message.contains("bf16") && message.contains("f32") && message.contains("f16"), "\(message)")
+        }
+    }
+
+    /// The same --kv-cache-memory buys twice the blocks with f16.
+    @Test func f16KVCacheHoldsTwiceTheBlocks() throws {
+        let smol = LlamaConfig(vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numLayers: 30, numHeads: 9, numKVHeads: 3)
+        let f32 = EngineConfig(settings: nil, kvCacheMemoryMib: 720)
+        let f16 = EngineConfig(settings: nil, kvCacheMemoryMib: 720, kvCacheDType: .f16)
+        #expect(f16.kvCacheDType == .f16)
+        #expect(f32.numBlocks(for: smol) == (720 << 20) / (46_080 * 16))  // 1024 blocks: 16k tokens
+        #expect(f16.numBlocks(for: smol) == 2 * f32.numBlocks(for: smol))
+        #expect(f16.schedulerConfig(for: smol).numBlocks == 2048)
     }
 
     @Test func missingFieldsTakeDefaults() throws {

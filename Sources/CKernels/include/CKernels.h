@@ -9,12 +9,13 @@
 #include "CPrefetch.h"
 #include "CBF16Gemm.h"
 #include "CAttention.h"
+#include "CHalf.h"
 #include "CActivations.h"
 #include "CQuant.h"
 
 /// CPU features, as bits of `ck_cpu_features()`.
 enum {
-    CK_AVX2_FMA = 1 << 0,       // AVX2 and FMA3 (Haswell, Zen 1 and later)
+    CK_AVX2_FMA = 1 << 0,       // AVX2, FMA3 and F16C (Haswell, Zen 1 and later)
     CK_AVX_VNNI = 1 << 1,       // VEX-encoded vpdpbusd on 256-bit vectors (Alder Lake, Zen 5)
     CK_AVX512 = 1 << 2,         // AVX-512 F + BW + VL + DQ (Skylake-X, Zen 4 and later)
     CK_AVX512_VNNI = 1 << 3,    // vpdpbusd on 512-bit vectors (Cascade Lake, Zen 4)

@@ -4,16 +4,26 @@ import Foundation
 
 extension Kernels {
     /// Copies one kv head's keys of positions 0..<count into a contiguous transposed matrix [headDim, count]
-    /// and its values into [count, headDim].
+    /// and its values into [count, headDim], as f32: an f16 cache is widened here, so the BLAS calls stay f32.
     static func gatherKV(layer: PagedLayerView, kvHead: Int, blockTable: [Int], count: Int,
-                         keysT: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+                         keysT: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>, path: KernelPath = .selected) {
         let hd = layer.headDim, bs = layer.blockSize
+        // dst[0..<n] = the n cache elements from element `from` of `tile` (keys or values), as f32.
+        func copy(_ tile: UnsafeMutableRawPointer, from: Int, to dst: UnsafeMutablePointer<Float>, _ n: Int) {
+            switch layer.dtype {
+            case .f32: dst.update(from: tile.assumingMemoryBound(to: Float.self) + from, count: n)
+            case .f16:
+                let halves = tile.assumingMemoryBound(to: UInt16.self) + from
+                if path.usesF16C { return ck_f32_from_f16(halves, dst, n) }
+                for i in 0..<n { dst[i] = Float(Float16(bitPattern: halves[i])) }
+            }
+        }
         var position = 0
         for block in blockTable where position < count {
             let length = min(bs, count - position)
             let tile = layer.tileOffset(block: block, kvHead: kvHead)
-            for d in 0..<hd { (keysT + d * count + position).update(from: layer.keys + tile + d * bs, count: length) }
-            (values + position * hd).update(from: layer.values + tile, count: length * hd)
+            for d in 0..<hd { copy(layer.keys, from: tile + d * bs, to: keysT + d * count + position, length) }
+            copy(layer.values, from: tile, to: values + position * hd, length * hd)
             position += length
         }
     }

@@ -88,7 +88,8 @@ struct BatchAttentionPlan {
         KernelThreads.shared.forEach(gathers.count) { g, _ in
             let (chunkIndex, kvHead) = gathers[g], chunk = chunks[chunkIndex]
             let (keys, values) = gathered(chunk, kvHead)
-            Kernels.gatherKV(layer: layer, kvHead: kvHead, blockTable: chunk.blockTable, count: chunk.contextLength, keysT: keys, values: values)
+            Kernels.gatherKV(layer: layer, kvHead: kvHead, blockTable: chunk.blockTable, count: chunk.contextLength, keysT: keys, values: values,
+                             path: path)
         }
         KernelThreads.shared.forEach(items.count) { index, worker in
             let scores = scores + worker * scoresPerWorker

@@ -7,7 +7,8 @@ extension Kernels {
     /// q and out rows hold all heads ([numHeads · headDim] at their strides). Query row r = t · groupSize + g.
     /// scores: [n · groupSize, numCachedTokens + n]. Needs headDim % 8 == 0.
     /// The AVX2 and AVX-512 paths run the two loops (scores, weighted values) in C (CAttention.h) with the FMA
-    /// chains of the Swift loops below, which are the reference path (multiply, then add).
+    /// chains of the Swift loops below, which are the reference path (multiply, then add). An f16 cache is read by
+    /// the same loops, each element widened to f32 as it is loaded.
     static func attentionDirect(
         q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
         n: Int, numCachedTokens: Int, blockTable: [Int], layer: PagedLayerView, kvHead: Int, groupSize: Int,
@@ -19,6 +20,22 @@ extension Kernels {
                              blockTable: blockTable, layer: layer, kvHead: kvHead, groupSize: groupSize, scores: scores)
             return
         }
+        switch layer.dtype {
+        case .f32:
+            attentionDirectReference(F32Element.self, q: q, qStride: qStride, out: out, outStride: outStride, n: n, numCachedTokens: numCachedTokens,
+                                     blockTable: blockTable, layer: layer, kvHead: kvHead, groupSize: groupSize, scores: scores)
+        case .f16:
+            attentionDirectReference(F16Element.self, q: q, qStride: qStride, out: out, outStride: outStride, n: n, numCachedTokens: numCachedTokens,
+                                     blockTable: blockTable, layer: layer, kvHead: kvHead, groupSize: groupSize, scores: scores)
+        }
+    }
+
+    /// The reference path of `attentionDirect`, reading cache elements of type E (widened to f32 as they are loaded).
+    private static func attentionDirectReference<E: KVElement>(
+        _: E.Type, q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
+        n: Int, numCachedTokens: Int, blockTable: [Int], layer: PagedLayerView, kvHead: Int, groupSize: Int,
+        scores: UnsafeMutablePointer<Float>
+    ) {
         let hd = layer.headDim, context = numCachedTokens + n, numRows = n * groupSize
         @inline(__always) func headOffset(_ r: Int) -> Int { (kvHead * groupSize + r % groupSize) * hd }
         // scores[r, j] = q_r · k_j / √hd for every j < context; the softmax masks each row's future positions.
@@ -31,17 +48,17 @@ extension Kernels {
             }
             let queries = (query(0), query(1), query(2), query(3))
             switch rows {
-            case 4: scoreRows(FourRows.self, queries, layer: layer, kvHead: kvHead, blockTable: blockTable, context: context, scores: scores + r * context)
-            case 3: scoreRows(ThreeRows.self, queries, layer: layer, kvHead: kvHead, blockTable: blockTable, context: context, scores: scores + r * context)
-            case 2: scoreRows(TwoRows.self, queries, layer: layer, kvHead: kvHead, blockTable: blockTable, context: context, scores: scores + r * context)
-            default: scoreRows(OneRow.self, queries, layer: layer, kvHead: kvHead, blockTable: blockTable, context: context, scores: scores + r * context)
+            case 4: scoreRows(FourRows.self, E.self, queries, layer: layer, kvHead: kvHead, blockTable: blockTable, context: context, scores: scores + r * context)
+            case 3: scoreRows(ThreeRows.self, E.self, queries, layer: layer, kvHead: kvHead, blockTable: blockTable, context: context, scores: scores + r * context)
+            case 2: scoreRows(TwoRows.self, E.self, queries, layer: layer, kvHead: kvHead, blockTable: blockTable, context: context, scores: scores + r * context)
+            default: scoreRows(OneRow.self, E.self, queries, layer: layer, kvHead: kvHead, blockTable: blockTable, context: context, scores: scores + r * context)
             }
             r += rows
         }
         for r in 0..<numRows {
             let t = r / groupSize, visible = numCachedTokens + t + 1
             softmaxPrefix(scores + r * context, visible: visible, total: visible)
-            weightedValues(scores + r * context, visible: visible, layer: layer, kvHead: kvHead, blockTable: blockTable,
+            weightedValues(E.self, scores + r * context, visible: visible, layer: layer, kvHead: kvHead, blockTable: blockTable,
                            out: out + t * outStride + headOffset(r))
         }
     }
@@ -49,8 +66,8 @@ extension Kernels {
     /// scores[i, j] = q_i · k_j / √hd for the R.count query rows `queries` and every key j < context.
     /// Keys are stored transposed per block, so eight keys' d-th elements are one vector: each query element
     /// is broadcast against it (even and odd d in separate accumulators, enough chains to hide FMA latency).
-    private static func scoreRows<R: TileRowCount>(
-        _: R.Type, _ queries: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>), layer: PagedLayerView, kvHead: Int, blockTable: [Int], context: Int,
+    private static func scoreRows<R: TileRowCount, E: KVElement>(
+        _: R.Type, _: E.Type, _ queries: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>), layer: PagedLayerView, kvHead: Int, blockTable: [Int], context: Int,
         scores: UnsafeMutablePointer<Float>
     ) {
         let hd = layer.headDim, bs = layer.blockSize, scale = 1 / Float(hd).squareRoot()
@@ -58,15 +75,14 @@ extension Kernels {
         var position = 0
         for block in blockTable where position < context {
             let count = min(bs, context - position)
-            let keysT = layer.keys + layer.tileOffset(block: block, kvHead: kvHead)
+            let keysT = UnsafeRawPointer(layer.keys), tile = layer.tileOffset(block: block, kvHead: kvHead)
             var slot = 0
             while slot + 8 <= count {
                 var even = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
                 var odd = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
                 var d = 0
                 while d < hd {
-                    let kEven = UnsafeRawPointer(keysT + d * bs + slot).loadUnaligned(as: SIMD8<Float>.self)
-                    let kOdd = UnsafeRawPointer(keysT + (d + 1) * bs + slot).loadUnaligned(as: SIMD8<Float>.self)
+                    let kEven = E.load8(keysT, tile + d * bs + slot), kOdd = E.load8(keysT, tile + (d + 1) * bs + slot)
                     even.0 += SIMD8(repeating: q0[d]) * kEven; odd.0 += SIMD8(repeating: q0[d + 1]) * kOdd
                     if R.count > 1 { even.1 += SIMD8(repeating: q1[d]) * kEven; odd.1 += SIMD8(repeating: q1[d + 1]) * kOdd }
                     if R.count > 2 { even.2 += SIMD8(repeating: q2[d]) * kEven; odd.2 += SIMD8(repeating: q2[d + 1]) * kOdd }
@@ -91,8 +107,8 @@ extension Kernels {
                     var even: Float = 0, odd: Float = 0
                     var d = 0
                     while d < hd {
-                        even += query[d] * keysT[d * bs + s]
-                        odd += query[d + 1] * keysT[(d + 1) * bs + s]
+                        even += query[d] * E.load(keysT, tile + d * bs + s)
+                        odd += query[d + 1] * E.load(keysT, tile + (d + 1) * bs + s)
                         d += 2
                     }
                     scores[i * context + position + s] = (even + odd) * scale
@@ -104,8 +120,8 @@ extension Kernels {
 
     /// out[0..<hd] = Σ_{j < visible} weights[j] · v_j, eight dimensions per vector and up to 64 dimensions
     /// (eight independent accumulators) per pass over the values.
-    private static func weightedValues(
-        _ weights: UnsafePointer<Float>, visible: Int, layer: PagedLayerView, kvHead: Int, blockTable: [Int],
+    private static func weightedValues<E: KVElement>(
+        _: E.Type, _ weights: UnsafePointer<Float>, visible: Int, layer: PagedLayerView, kvHead: Int, blockTable: [Int],
         out: UnsafeMutablePointer<Float>
     ) {
         let hd = layer.headDim, bs = layer.blockSize
@@ -116,18 +132,18 @@ extension Kernels {
             var position = 0
             for block in blockTable where position < visible {
                 let count = min(bs, visible - position)
-                let values = layer.values + layer.tileOffset(block: block, kvHead: kvHead) + base
+                let values = UnsafeRawPointer(layer.values), tile = layer.tileOffset(block: block, kvHead: kvHead) + base
                 for slot in 0..<count {
                     let w = SIMD8<Float>(repeating: weights[position + slot])
-                    let v = UnsafeRawPointer(values + slot * hd)
-                    acc.0 += w * v.loadUnaligned(fromByteOffset: 0, as: SIMD8<Float>.self)
-                    if lanes > 1 { acc.1 += w * v.loadUnaligned(fromByteOffset: 32, as: SIMD8<Float>.self) }
-                    if lanes > 2 { acc.2 += w * v.loadUnaligned(fromByteOffset: 64, as: SIMD8<Float>.self) }
-                    if lanes > 3 { acc.3 += w * v.loadUnaligned(fromByteOffset: 96, as: SIMD8<Float>.self) }
-                    if lanes > 4 { acc.4 += w * v.loadUnaligned(fromByteOffset: 128, as: SIMD8<Float>.self) }
-                    if lanes > 5 { acc.5 += w * v.loadUnaligned(fromByteOffset: 160, as: SIMD8<Float>.self) }
-                    if lanes > 6 { acc.6 += w * v.loadUnaligned(fromByteOffset: 192, as: SIMD8<Float>.self) }
-                    if lanes > 7 { acc.7 += w * v.loadUnaligned(fromByteOffset: 224, as: SIMD8<Float>.self) }
+                    let v = tile + slot * hd
+                    acc.0 += w * E.load8(values, v)
+                    if lanes > 1 { acc.1 += w * E.load8(values, v + 8) }
+                    if lanes > 2 { acc.2 += w * E.load8(values, v + 16) }
+                    if lanes > 3 { acc.3 += w * E.load8(values, v + 24) }
+                    if lanes > 4 { acc.4 += w * E.load8(values, v + 32) }
+                    if lanes > 5 { acc.5 += w * E.load8(values, v + 40) }
+                    if lanes > 6 { acc.6 += w * E.load8(values, v + 48) }
+                    if lanes > 7 { acc.7 += w * E.load8(values, v + 56) }
                 }
                 position += count
             }
@@ -145,7 +161,10 @@ extension Kernels {
     ) {
         let hd = layer.headDim, bs = layer.blockSize, context = numCachedTokens + n, numRows = n * groupSize
         let blockStride = layer.numKVHeads * bs * hd, headTile = layer.tileOffset(block: 0, kvHead: kvHead)
-        let keys = layer.keys + headTile, values = layer.values + headTile, scale = 1 / Float(hd).squareRoot()
+        let scale = 1 / Float(hd).squareRoot(), isHalf = layer.dtype == .f16
+        // The kv head's tile of block 0, as f32 or as halves (only the one matching `dtype` is read).
+        let keys = layer.keys.assumingMemoryBound(to: Float.self) + headTile, values = layer.values.assumingMemoryBound(to: Float.self) + headTile
+        let halfKeys = layer.keys.assumingMemoryBound(to: UInt16.self) + headTile, halfValues = layer.values.assumingMemoryBound(to: UInt16.self) + headTile
         @inline(__always) func query(_ row: Int) -> UnsafePointer<Float> {
             q + (row / groupSize) * qStride + (kvHead * groupSize + row % groupSize) * hd
         }
@@ -155,9 +174,11 @@ extension Kernels {
             while r < numRows {
                 let rows = min(4, numRows - r)
                 let q0 = query(r), q1 = query(r + min(1, rows - 1)), q2 = query(r + min(2, rows - 1)), q3 = query(r + min(3, rows - 1))
-                switch kernel {
-                case .avx512: ck_attention_scores_avx512(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
-                default: ck_attention_scores_avx2(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
+                switch (kernel, isHalf) {
+                case (.avx512, false): ck_attention_scores_avx512(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
+                case (.avx512, true): ck_attention_scores_f16_avx512(q0, q1, q2, q3, Int32(rows), halfKeys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
+                case (_, false): ck_attention_scores_avx2(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
+                case (_, true): ck_attention_scores_f16_avx2(q0, q1, q2, q3, Int32(rows), halfKeys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
                 }
                 r += rows
             }
@@ -165,9 +186,11 @@ extension Kernels {
                 let t = r / groupSize, visible = numCachedTokens + t + 1
                 ck_softmax_prefix_avx2(scores + r * context, visible, visible)
                 let destination = out + t * outStride + (kvHead * groupSize + r % groupSize) * hd
-                switch kernel {
-                case .avx512: ck_attention_values_avx512(scores + r * context, visible, values, table, blockStride, bs, hd, destination)
-                default: ck_attention_values_avx2(scores + r * context, visible, values, table, blockStride, bs, hd, destination)
+                switch (kernel, isHalf) {
+                case (.avx512, false): ck_attention_values_avx512(scores + r * context, visible, values, table, blockStride, bs, hd, destination)
+                case (.avx512, true): ck_attention_values_f16_avx512(scores + r * context, visible, halfValues, table, blockStride, bs, hd, destination)
+                case (_, false): ck_attention_values_avx2(scores + r * context, visible, values, table, blockStride, bs, hd, destination)
+                case (_, true): ck_attention_values_f16_avx2(scores + r * context, visible, halfValues, table, blockStride, bs, hd, destination)
                 }
             }
         }

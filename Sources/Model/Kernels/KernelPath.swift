@@ -78,6 +78,10 @@ public enum KernelPath: String, CaseIterable, Sendable {
     /// `reference`, the AVX-512 ones included (see CActivations.h for why AVX2 serves both).
     var usesCActivations: Bool { self != .reference }
 
+    /// Whether f16 KV-cache halves are converted by F16C (CHalf.h) rather than Swift's `Float16`: on every path
+    /// but `reference` (each needs AVX2, and every AVX2 CPU has F16C, which `CK_AVX2_FMA` checks).
+    var usesF16C: Bool { self != .reference }
+
     /// The paths the tests can run on this CPU.
     public static var supported: [KernelPath] { allCases.filter(\.isSupported) }
 }

@@ -16,6 +16,8 @@ struct EngineConfig: Sendable, Equatable {
     var blockSize: Int = 16
     /// Bytes of K/V storage; the pool has `kvCacheMemoryBytes / (bytesPerToken * blockSize)` blocks.
     var kvCacheMemoryBytes: Int = 512 << 20
+    /// How K/V are stored (the target's and a draft model's): f16 fits twice the tokens in `kvCacheMemoryBytes`.
+    var kvCacheDType: KVCacheDType = .f32
     /// Requests accepted but not yet running; `generate` throws `.overloaded` beyond it.
     var maxWaitingRequests: Int = 256
     var bucketEdges: [Int] = SchedulerConfig.defaultBucketEdges
@@ -25,7 +27,7 @@ struct EngineConfig: Sendable, Equatable {
 
     /// Blocks that fit the memory budget for `model` (at least one).
     func numBlocks(for model: LlamaConfig) -> Int {
-        let bytesPerBlock = PagedKVCache.bytesPerToken(model) * max(1, blockSize)
+        let bytesPerBlock = PagedKVCache.bytesPerToken(model, dtype: kvCacheDType) * max(1, blockSize)
         return max(1, kvCacheMemoryBytes / bytesPerBlock)
     }
 

@@ -36,12 +36,12 @@ final class EngineLoop {
     private var numPreemptionsSeen = 0
 
     init(
-        model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, speculation: SpeculationConfig,
+        model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, kvCacheDType: KVCacheDType = .f32, speculation: SpeculationConfig,
         draftModel: LlamaModel? = nil, inbox: EngineInbox, metrics: EngineMetrics, clock: EngineClock, logger: Logger
     ) {
         scheduler = Scheduler(config: schedulerConfig)
         runner = ModelRunner(
-            model: model, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize)
+            model: model, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize, kvCacheDType: kvCacheDType)
         self.tokenizer = tokenizer
         self.inbox = inbox
         self.metrics = metrics
@@ -51,7 +51,7 @@ final class EngineLoop {
         stepTimes = StepTimeModel(maxRows: schedulerConfig.maxNumBatchedTokens)
         self.draftModel = speculation.mode == .draft ? draftModel.map {
             DraftModelProposer(
-                model: $0, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize,
+                model: $0, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize, kvCacheDType: kvCacheDType,
                 maxDraftTokens: speculation.maxDraftTokens, prior: speculation.draftModelPrior,
                 maxRows: schedulerConfig.maxNumSeqs, clock: clock)
         } : nil

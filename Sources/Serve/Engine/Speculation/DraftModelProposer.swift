@@ -36,8 +36,10 @@ final class DraftModelProposer {
     private var overall: AcceptanceEstimate
     static let minPrior = 0.1
 
-    init(model: LlamaModel, numBlocks: Int, blockSize: Int, maxDraftTokens: Int, prior: Double, maxRows: Int, clock: EngineClock) {
-        runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize)
+    /// The draft's cache has the target's blocks (one allocator serves both) and stores K/V as the target's does.
+    init(model: LlamaModel, numBlocks: Int, blockSize: Int, kvCacheDType: KVCacheDType = .f32, maxDraftTokens: Int, prior: Double,
+         maxRows: Int, clock: EngineClock) {
+        runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kvCacheDType: kvCacheDType)
         self.maxDraftTokens = maxDraftTokens
         overall = AcceptanceEstimate(maxDraftTokens: maxDraftTokens, prior: prior)
         self.clock = clock
