@@ -286,6 +286,8 @@ def main():
     parser.add_argument("--rss-streams", type=int, default=16, help="0 skips the memory measurement")
     parser.add_argument("--rss-context", type=int, default=2000, help="prompt words (~tokens) of each stream")
     parser.add_argument("--rss-output-tokens", type=int, default=64)
+    parser.add_argument("--rss-kv-dtype", choices=["f32", "f16"], default="f16",
+                        help="our KV cache dtype in the memory measurement (llama-server's default cache is f16)")
     parser.add_argument("--rss-llama", action=argparse.BooleanOptionalAction, default=True,
                         help="also measure llama-server's memory the same way")
     parser.add_argument("--slot-ctx", type=int, default=2048, help="llama-server context per slot (-c = slots x this)")
@@ -361,8 +363,11 @@ def main():
         for side, gguf in sides:
             port = free_port()
             if side == "ours":
-                kv = int(args.rss_streams * rss_ctx * KIB_PER_TOKEN_OURS / 1024 * 1.1) + 64
-                server = Server("ours bf16 rss", our_command(args, "bf16", port, args.rss_streams, kv), port, log_dir, cwd=args.serve_cwd)
+                # f16 halves a token's KV; llama-server keeps its cache in f16 by default too.
+                kib_per_token = KIB_PER_TOKEN_OURS / (2 if args.rss_kv_dtype == "f16" else 1)
+                kv = int(args.rss_streams * rss_ctx * kib_per_token / 1024 * 1.1) + 64
+                command = our_command(args, "bf16", port, args.rss_streams, kv) + ["--kv-cache-dtype", args.rss_kv_dtype]
+                server = Server("ours bf16 rss", command, port, log_dir, cwd=args.serve_cwd)
             else:
                 server = Server("llama.cpp bf16 rss", llama_command(args, gguf, port, args.rss_streams, rss_ctx), port, log_dir)
             print(f"\n== {server.name}: {args.rss_streams} streams of ~{args.rss_context} tokens: {' '.join(server.command)}", flush=True)
@@ -411,7 +416,8 @@ def print_summary(results, args):
     if memory:
         ours_m, theirs_m = memory.get("ours", {}), memory.get("llama.cpp", {})
         print(f"\nResident memory, bf16, {args.rss_streams} concurrent streams of ~{args.rss_context}-token prompts (MiB;"
-              " llama.cpp's counts its memory-mapped GGUF and f16 KV cache, ours its loaded weights and f32 KV cache)\n")
+              " llama.cpp's counts its memory-mapped GGUF and f16 KV cache, ours its loaded weights and "
+              f"{args.rss_kv_dtype} KV cache)\n")
         print("| | idle | peak VmRSS under load | VmHWM (incl. loading) | peak / llama.cpp's |")
         print("|---|---|---|---|---|")
         print(f"| ours | {fmt(ours_m.get('idle_mib'), 0)} | {fmt(ours_m.get('peak_mib'), 0)} | {fmt(ours_m.get('hwm_mib'), 0)} | "

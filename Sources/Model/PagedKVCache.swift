@@ -1,3 +1,5 @@
+import Foundation
+
 /// Key/value storage in fixed-size blocks. A sequence's tokens live in the blocks its block table
 /// lists: position p sits in block `blockTable[p / blockSize]`, slot `p % blockSize`.
 /// Who owns which block is the caller's business (the Scheduler's block allocator).
@@ -40,16 +42,21 @@ public final class PagedKVCache {
     }
 }
 
-/// The zero-initialized bytes of one half (K or V) of the cache, 64-byte aligned.
+/// The zero-initialized bytes of one half (K or V) of the cache: anonymous pages from mmap, page-aligned and zero
+/// without being written, so a page costs memory only once a block on it is used. A pool sized for the worst case
+/// (`--kv-cache-memory`) then costs resident memory for the tokens actually cached, not for its whole size.
 final class KVStorage {
     let pointer: UnsafeMutableRawPointer
     let byteCount: Int
 
     init(byteCount: Int) {
         self.byteCount = byteCount
-        pointer = .allocate(byteCount: max(byteCount, 1), alignment: 64)
-        pointer.initializeMemory(as: UInt8.self, repeating: 0, count: max(byteCount, 1))
+        let length = max(byteCount, 1)
+        guard let mapped = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
+            fatalError("KV cache: cannot map \(length) bytes (errno \(errno))")
+        }
+        pointer = mapped
     }
 
-    deinit { pointer.deallocate() }
+    deinit { munmap(pointer, max(byteCount, 1)) }
 }
