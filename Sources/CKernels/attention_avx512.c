@@ -1,6 +1,6 @@
 // Decode attention loops for AVX-512 (contract in CAttention.h): the AVX2 version's chains (attention_avx2.c)
-// on 16 keys or 16 dimensions per vector; the leftovers of a block take 8-lane vectors, then scalar code, with
-// the same per-key arithmetic, so the results equal AVX2's bit for bit. Like the AVX2 file, each loop is written
+// on 16 keys or 16 dimensions per vector; the leftovers of a block take the AVX2 file's own 8-lane and scalar
+// code (attention_lanes.h), with the same per-key arithmetic, so the results equal AVX2's bit for bit. Like the AVX2 file, each loop is written
 // once for f32 and f16 tiles (`half`, a constant at every inlined call): only the loads differ.
 #include "CAttention.h"
 
@@ -8,7 +8,7 @@
 #include <immintrin.h>
 
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma,f16c")))
-#define INLINE static inline __attribute__((always_inline))
+#include "attention_lanes.h"
 
 INLINE AVX512 __m512 load16(const void *tile, long i, const int half) {
     return half ? _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)((const uint16_t *)tile + i)))
@@ -19,19 +19,6 @@ INLINE AVX512 __m512 load16(const void *tile, long i, const int half) {
 INLINE AVX512 __m512 maskedLoad16(__mmask16 mask, const void *tile, long i, const int half) {
     return half ? _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(mask, (const uint16_t *)tile + i))
                 : _mm512_maskz_loadu_ps(mask, (const float *)tile + i);
-}
-
-INLINE AVX512 __m256 load8(const void *tile, long i, const int half) {
-    return half ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)tile + i)))
-                : _mm256_loadu_ps((const float *)tile + i);
-}
-
-INLINE AVX512 float load1(const void *tile, long i, const int half) {
-    return half ? _cvtsh_ss(((const uint16_t *)tile)[i]) : ((const float *)tile)[i];
-}
-
-INLINE const void *advance(const void *tile, long i, const int half) {
-    return half ? (const void *)((const uint16_t *)tile + i) : (const void *)((const float *)tile + i);
 }
 
 INLINE AVX512 void scoreSixteen(const float *const q[4], const int R, const void *keysT, long blockSize, long headDim,
@@ -46,29 +33,6 @@ INLINE AVX512 void scoreSixteen(const float *const q[4], const int R, const void
         }
     }
     for (int i = 0; i < R; i++) _mm512_storeu_ps(scores + i * ldScores, _mm512_mul_ps(_mm512_add_ps(even[i], odd[i]), _mm512_set1_ps(scale)));
-}
-
-INLINE AVX512 void scoreEight(const float *const q[4], const int R, const void *keysT, long blockSize, long headDim,
-                              float scale, float *scores, long ldScores, const int half) {
-    __m256 even[4], odd[4];
-    for (int i = 0; i < R; i++) even[i] = odd[i] = _mm256_setzero_ps();
-    for (long d = 0; d < headDim; d += 2) {
-        const __m256 kEven = load8(keysT, d * blockSize, half), kOdd = load8(keysT, (d + 1) * blockSize, half);
-        for (int i = 0; i < R; i++) {
-            even[i] = _mm256_fmadd_ps(_mm256_set1_ps(q[i][d]), kEven, even[i]);
-            odd[i] = _mm256_fmadd_ps(_mm256_set1_ps(q[i][d + 1]), kOdd, odd[i]);
-        }
-    }
-    for (int i = 0; i < R; i++) _mm256_storeu_ps(scores + i * ldScores, _mm256_mul_ps(_mm256_add_ps(even[i], odd[i]), _mm256_set1_ps(scale)));
-}
-
-INLINE AVX512 float scoreOne(const float *q, const void *keysT, long blockSize, long headDim, float scale, const int half) {
-    float even = 0, odd = 0;
-    for (long d = 0; d < headDim; d += 2) {
-        even = __builtin_fmaf(q[d], load1(keysT, d * blockSize, half), even);
-        odd = __builtin_fmaf(q[d + 1], load1(keysT, (d + 1) * blockSize, half), odd);
-    }
-    return (even + odd) * scale;
 }
 
 INLINE AVX512 void scores(const float *const q[4], const int R, const void *keys, const long *blockTable, long blockStride,

@@ -3,6 +3,7 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "quant_lanes256.h"
 
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 #define INLINE static inline __attribute__((always_inline))
@@ -41,15 +42,6 @@ AVX2 void cq_quantize_activations_avx2(const float *x, int n, int columns, int8_
             sum[(size_t)r * nb + b] = _mm_cvtsi128_si32(t4);
         }
     }
-}
-
-// Adds one block's integer dots (two halves of 8 outputs) into the f32 chains.
-INLINE AVX2 void finish_block(__m256 *acc, __m256i dot0, __m256i dot1, const uint8_t *scales, float dx) {
-    const __m256 sx = _mm256_set1_ps(dx);
-    const __m256 s0 = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)scales)), sx);
-    const __m256 s1 = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(scales + 16))), sx);
-    acc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot0), s0, acc[0]);
-    acc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot1), s1, acc[1]);
 }
 
 // Q8_0: signed × signed via the sign trick, |w| (u8) × (x · sign w) (s8); |w|, |x| ≤ 127 so the s16 pair sums

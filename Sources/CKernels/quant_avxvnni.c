@@ -3,17 +3,10 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#include "quant_lanes256.h"
 
 #define VNNI __attribute__((target("avx2,fma,f16c,avxvnni")))
 #define INLINE static inline __attribute__((always_inline))
-
-INLINE VNNI void finish_block(__m256 *acc, __m256i dot0, __m256i dot1, const uint8_t *scales, float dx) {
-    const __m256 sx = _mm256_set1_ps(dx);
-    const __m256 s0 = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)scales)), sx);
-    const __m256 s1 = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(scales + 16))), sx);
-    acc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot0), s0, acc[0]);
-    acc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot1), s1, acc[1]);
-}
 
 // Q8_0: vpdpbusd wants one unsigned operand, so the weights are flipped to w + 128 (xor 0x80) and the dot starts
 // at −128 · Σx: Σ (w + 128) x − 128 Σx = Σ w x, exactly (s32 never overflows: 32 · 255 · 127 < 2³¹).
