@@ -2,7 +2,7 @@ import Foundation
 
 /// Key/value storage in fixed-size blocks. A sequence's tokens live in the blocks its block table
 /// lists: position p sits in block `blockTable[p / blockSize]`, slot `p % blockSize`.
-/// Who owns which block is the caller's business (the Scheduler's block allocator).
+/// Who owns which block is the caller's business (the Scheduler's block pool).
 public final class PagedKVCache {
     public let numBlocks: Int
     public let blockSize: Int

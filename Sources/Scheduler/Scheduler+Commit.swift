@@ -55,7 +55,7 @@ extension Scheduler {
 
     /// A decode's table needs to cover its next position only; blocks taken for drafts past it are returned.
     private mutating func releaseBlocksBeyondNextToken(_ id: SequenceID) {
-        let needed = allocator.blocksNeeded(numTokens: sequences[id]!.numCachedTokens + 1)
-        allocator.release(&sequences[id]!.blockTable, keeping: needed)
+        let needed = pool.blocksNeeded(numTokens: sequences[id]!.numCachedTokens + 1)
+        pool.release(&sequences[id]!.blockTable, keeping: needed)
     }
 }

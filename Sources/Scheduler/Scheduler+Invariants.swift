@@ -1,32 +1,27 @@
 extension Scheduler {
     /// Broken invariants, described; empty when the state is consistent. Checked by the tests after every
     /// operation; cheap enough for a debug assertion in the engine.
-    /// - every block is owned by exactly one running sequence or the free list;
+    /// - each block's reference count equals the number of block tables that list it, and a block is in the
+    ///   free queue exactly when that count is zero; no table lists a block twice;
     /// - waiting sequences hold no blocks and are queued exactly once; running ones are listed exactly once;
     /// - a running sequence's blocks cover its cached tokens and its prefill target;
     /// - limits hold: running <= maxNumSeqs, generated < maxNewTokens, cached <= tokens.
     public func invariantViolations() -> [String] {
         var problems: [String] = []
-        var owner: [SequenceID?] = Array(repeating: nil, count: allocator.numBlocks)
-        var seen = Array(repeating: false, count: allocator.numBlocks)
-        func claim(_ block: Int, by id: SequenceID?) {
-            let name = id.map { "sequence \($0)" } ?? "free list"
-            guard block >= 0 && block < allocator.numBlocks else {
-                problems.append("block \(block) of \(name) is out of range")
-                return
-            }
-            if seen[block] {
-                let other = owner[block].map { "sequence \($0)" } ?? "free list"
-                problems.append("block \(block) owned by both \(other) and \(name)")
-            }
-            seen[block] = true
-            owner[block] = id
-        }
-        for block in allocator.freeBlocks { claim(block, by: nil) }
+        var listings = Array(repeating: 0, count: pool.numBlocks)
         for (id, sequence) in sequences.sorted(by: { $0.key < $1.key }) {
-            for block in sequence.blockTable { claim(block, by: id) }
+            if Set(sequence.blockTable).count != sequence.blockTable.count {
+                problems.append("sequence \(id) lists a block twice: \(sequence.blockTable)")
+            }
+            for block in sequence.blockTable {
+                guard block >= 0 && block < pool.numBlocks else {
+                    problems.append("block \(block) of sequence \(id) is out of range")
+                    continue
+                }
+                listings[block] += 1
+            }
             if sequence.isRunning {
-                let needed = allocator.blocksNeeded(numTokens: max(sequence.numCachedTokens, sequence.numPrefillTokens))
+                let needed = pool.blocksNeeded(numTokens: max(sequence.numCachedTokens, sequence.numPrefillTokens))
                 if sequence.blockTable.count < needed {
                     problems.append("sequence \(id) holds \(sequence.blockTable.count) blocks, needs \(needed)")
                 }
@@ -40,8 +35,17 @@ extension Scheduler {
                 problems.append("sequence \(id) caches \(sequence.numCachedTokens) of \(sequence.tokens.count) tokens")
             }
         }
-        for block in 0..<allocator.numBlocks where !seen[block] {
-            problems.append("block \(block) leaked: owned by no sequence and not free")
+        let free = pool.freeBlocks
+        if Set(free).count != free.count { problems.append("free queue lists a block twice: \(free)") }
+        let isFree = Set(free)
+        for block in 0..<pool.numBlocks {
+            let count = pool.referenceCount(of: block)
+            if count != listings[block] {
+                problems.append("block \(block) has count \(count) but \(listings[block]) tables list it")
+            }
+            if isFree.contains(block) != (count == 0) {
+                problems.append("block \(block) with count \(count) is \(isFree.contains(block) ? "" : "not ")free")
+            }
         }
 
         let runningSet = Set(running)

@@ -22,7 +22,7 @@ extension Scheduler {
             guard let sequence = sequences[id], sequence.isRunning, !sequence.isPrefilling else { continue }
             let numTokensAfter = sequence.numCachedTokens + 1
             var preemptedSelf = false
-            while !allocator.canAppend(sequence.blockTable, toCover: numTokensAfter) {
+            while !pool.canAppend(sequence.blockTable, toCover: numTokensAfter) {
                 // Self is running and unscheduled, so a victim always exists.
                 guard let victim = running.last(where: { !scheduled.contains($0) }) else { break }
                 preempt(victim)
@@ -32,7 +32,7 @@ extension Scheduler {
                     break
                 }
             }
-            guard !preemptedSelf, allocator.mayAppend(&sequences[id]!.blockTable, toCover: numTokensAfter) else {
+            guard !preemptedSelf, pool.mayAppend(&sequences[id]!.blockTable, toCover: numTokensAfter) else {
                 continue
             }
             chunks.append(nextChunk(id, maxTokens: 1))
@@ -54,7 +54,7 @@ extension Scheduler {
         var chosenBucket: Int?
         while preempted.isEmpty, budget > 0, running.count < config.maxNumSeqs,
             let entry = waiting.next(now: now, maxWaitSeconds: config.maxWaitSeconds, chosenBucket: &chosenBucket),
-            let table = allocator.allocate(numTokens: sequences[entry.id]!.tokens.count)
+            let table = pool.allocate(numTokens: sequences[entry.id]!.tokens.count)
         {
             waiting.remove(entry.id)
             admit(entry.id, blockTable: table)
@@ -91,13 +91,13 @@ extension Scheduler {
         let remaining = sequence.maxNewTokens - sequence.numGeneratedTokens
         var count = min(draft.count, budget, remaining - 1)
         while count > 0,
-            !allocator.canAppend(sequence.blockTable, toCover: chunk.numCachedTokens + chunk.tokens.count + count)
+            !pool.canAppend(sequence.blockTable, toCover: chunk.numCachedTokens + chunk.tokens.count + count)
         {
             count -= 1
         }
         guard count > 0 else { return }
         let numPositions = chunk.numCachedTokens + chunk.tokens.count + count
-        allocator.mayAppend(&sequences[chunk.id]!.blockTable, toCover: numPositions)
+        pool.mayAppend(&sequences[chunk.id]!.blockTable, toCover: numPositions)
         chunk.tokens.append(contentsOf: draft.prefix(count))
         chunk.blockTable = sequences[chunk.id]!.blockTable
         chunk.logitIndices = Array(0...count)
@@ -135,7 +135,7 @@ extension Scheduler {
     /// prompt + generated tokens. Its generated count is kept, so maxNewTokens still holds. No event.
     private mutating func preempt(_ id: SequenceID) {
         guard var sequence = sequences[id], sequence.isRunning else { return }
-        allocator.deallocate(&sequence.blockTable)
+        pool.free(&sequence.blockTable)
         sequence.isRunning = false
         sequence.numCachedTokens = 0
         sequence.numPrefillTokens = 0

@@ -11,8 +11,8 @@
 /// block and none is free; it is then recomputed from prompt + generated tokens.
 public struct Scheduler: Sendable {
     public let config: SchedulerConfig
-    /// The KV pool's free list; block tables live in the sequences.
-    public internal(set) var allocator: BlockAllocator
+    /// The KV pool: reference counts and free blocks; block tables live in the sequences.
+    public internal(set) var pool: BlockPool
     var sequences: [SequenceID: SequenceState] = [:]
     /// Running sequences in admission order, oldest first; the last one is the preemption victim.
     var running: [SequenceID] = []
@@ -23,7 +23,7 @@ public struct Scheduler: Sendable {
 
     public init(config: SchedulerConfig) {
         self.config = config
-        allocator = BlockAllocator(numBlocks: config.numBlocks, blockSize: config.blockSize)
+        pool = BlockPool(numBlocks: config.numBlocks, blockSize: config.blockSize)
         waiting = WaitingQueue(numBuckets: config.numBuckets)
     }
 
@@ -56,7 +56,7 @@ public struct Scheduler: Sendable {
         guard var sequence = sequences.removeValue(forKey: id) else { return nil }
         if sequence.isRunning {
             running.removeAll { $0 == id }
-            allocator.deallocate(&sequence.blockTable)
+            pool.free(&sequence.blockTable)
         } else {
             waiting.remove(id)
         }
@@ -70,8 +70,8 @@ public struct Scheduler: Sendable {
         SchedulerStats(
             numRunning: running.count,
             numWaiting: waiting.count,
-            numFreeBlocks: allocator.numFreeBlocks,
-            numTotalBlocks: allocator.numBlocks,
+            numFreeBlocks: pool.numFreeBlocks,
+            numTotalBlocks: pool.numBlocks,
             numPreemptionsTotal: numPreemptionsTotal,
             waitingPerBucket: waiting.histogram,
             lastStepPaddingRatio: lastStepPaddingRatio

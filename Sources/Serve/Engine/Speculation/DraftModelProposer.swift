@@ -3,7 +3,7 @@ import Scheduler
 
 /// Drafts with a smaller model of the target's vocabulary (`--spec draft --draft-model`). Its KV lives in a
 /// cache of its own laid out exactly like the target's, addressed by the target's block tables: the blocks the
-/// scheduler gives a sequence hold both models' KV, so one allocator (and one preemption) serves both.
+/// scheduler gives a sequence hold both models' KV, so one block pool (and one preemption) serves both.
 ///
 /// Per step, for the decode chunks the scheduler planned with draft slots: one batched forward catches each
 /// sequence's draft cache up to its last token and yields draft 1, then one batched single-token forward per
@@ -36,7 +36,7 @@ final class DraftModelProposer {
     private var overall: AcceptanceEstimate
     static let minPrior = 0.1
 
-    /// The draft's cache has the target's blocks (one allocator serves both) and stores K/V as the target's does.
+    /// The draft's cache has the target's blocks (one block pool serves both) and stores K/V as the target's does.
     init(model: LlamaModel, numBlocks: Int, blockSize: Int, kvCacheDType: KVCacheDType = .f32, maxDraftTokens: Int, prior: Double,
          maxRows: Int, clock: EngineClock) {
         runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kvCacheDType: kvCacheDType)
