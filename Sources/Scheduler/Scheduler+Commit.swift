@@ -23,10 +23,12 @@ extension Scheduler {
             // Mutated in place through the dictionary so `tokens` is never copied.
             guard chunk.needsLogits else {
                 sequences[id]!.numCachedTokens = realEnd
+                publishFinalBlocks(id)
                 continue
             }
             guard let result = results[id], let accepted = acceptedDrafts(of: chunk, in: result) else {
                 sequences[id]!.numCachedTokens = realEnd - 1
+                publishFinalBlocks(id)
                 continue
             }
             let numNewTokens = min(result.tokens.count, sequence.maxNewTokens - sequence.numGeneratedTokens)
@@ -34,6 +36,7 @@ extension Scheduler {
             sequences[id]!.tokens.append(contentsOf: result.tokens.prefix(numNewTokens))
             for token in result.tokens.prefix(numNewTokens) { events.append(.token(id, token)) }
             // The engine ends a sequence at its token limit; should it not, the limit still holds here.
+            publishFinalBlocks(id)
             let reason = result.finishReason ?? (sequences[id]!.numGeneratedTokens >= sequence.maxNewTokens ? .length : nil)
             if let reason {
                 if let finished = finish(id, reason: reason) { events.append(finished) }
@@ -51,6 +54,17 @@ extension Scheduler {
             result.tokens.prefix(numAccepted).elementsEqual(chunk.draftTokens.prefix(numAccepted))
         else { return nil }
         return numAccepted
+    }
+
+    /// Offers the prefix cache each block `id`'s cache now fills with final tokens: its cached positions are
+    /// its real tokens and accepted drafts, never a rejected draft, so a published block never changes.
+    private mutating func publishFinalBlocks(_ id: SequenceID) {
+        let numFull = sequences[id]!.numCachedTokens / config.blockSize
+        let first = sequences[id]!.numFinalBlocks
+        guard numFull > first else { return }
+        let hashes = sequences[id]!.blockHashes(count: numFull, blockSize: config.blockSize)
+        for index in first..<numFull { pool.publish(sequences[id]!.blockTable[index], as: hashes[index]) }
+        sequences[id]!.numFinalBlocks = numFull
     }
 
     /// A decode's table needs to cover its next position only; blocks taken for drafts past it are returned.

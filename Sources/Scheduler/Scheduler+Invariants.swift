@@ -3,6 +3,8 @@ extension Scheduler {
     /// operation; cheap enough for a debug assertion in the engine.
     /// - each block's reference count equals the number of block tables that list it, and a block is in the
     ///   free queue exactly when that count is zero; no table lists a block twice;
+    /// - the prefix cache's table and the blocks' hashes agree; a running sequence has offered every block its
+    ///   cache fills to the cache, and each cached block it lists is cached as its own tokens' hash;
     /// - waiting sequences hold no blocks and are queued exactly once; running ones are listed exactly once;
     /// - a running sequence's blocks cover its cached tokens and its prefill target;
     /// - limits hold: running <= maxNumSeqs, generated < maxNewTokens, cached <= tokens.
@@ -21,6 +23,17 @@ extension Scheduler {
                 listings[block] += 1
             }
             if sequence.isRunning {
+                var copy = sequence
+                let hashes = copy.blockHashes(count: sequence.numFinalBlocks, blockSize: pool.blockSize)
+                for (index, hash) in hashes.enumerated() {
+                    let block = sequence.blockTable[index]
+                    if let cached = pool.hash(of: block), cached != hash {
+                        problems.append("sequence \(id) reads block \(block) at \(index), cached for other tokens")
+                    }
+                }
+                if sequence.numFinalBlocks != sequence.numCachedTokens / pool.blockSize {
+                    problems.append("sequence \(id) offered \(sequence.numFinalBlocks) blocks to the cache with \(sequence.numCachedTokens) tokens cached")
+                }
                 let needed = pool.blocksNeeded(numTokens: max(sequence.numCachedTokens, sequence.numPrefillTokens))
                 if sequence.blockTable.count < needed {
                     problems.append("sequence \(id) holds \(sequence.blockTable.count) blocks, needs \(needed)")
@@ -38,6 +51,7 @@ extension Scheduler {
         let free = pool.freeBlocks
         if Set(free).count != free.count { problems.append("free queue lists a block twice: \(free)") }
         let isFree = Set(free)
+        var numHashed = 0
         for block in 0..<pool.numBlocks {
             let count = pool.referenceCount(of: block)
             if count != listings[block] {
@@ -46,6 +60,13 @@ extension Scheduler {
             if isFree.contains(block) != (count == 0) {
                 problems.append("block \(block) with count \(count) is \(isFree.contains(block) ? "" : "not ")free")
             }
+            if let hash = pool.hash(of: block) {
+                numHashed += 1
+                if pool.cachedBlock(hash) != block { problems.append("block \(block)'s hash maps to \(String(describing: pool.cachedBlock(hash)))") }
+            }
+        }
+        if numHashed != pool.numCachedBlocks {
+            problems.append("\(pool.numCachedBlocks) hashes cached, \(numHashed) blocks have one")
         }
 
         let runningSet = Set(running)

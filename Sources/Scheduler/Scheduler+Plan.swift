@@ -6,7 +6,8 @@ extension Scheduler {
     /// 2. the next chunk of every sequence mid-prefill, oldest first, as large as the remaining budget allows
     ///    (a long prefill beside decodes: at most `longPrefillChunkTokens`);
     /// 3. admissions from the waiting queue (see `WaitingQueue.next`), each allocated blocks for its whole
-    ///    prompt and scheduled for its first chunk. No admissions in a step that preempted: the pool is short.
+    ///    prompt — the cached blocks of its longest cached prefix, then fresh ones — and scheduled for its first
+    ///    uncached chunk. No admissions in a step that preempted: the pool is short.
     /// 4. draft tokens (speculative decoding) from `drafts` for the decodes, oldest first, as many as the
     ///    budget left by prefills, the free blocks (drafts never preempt) and the sequence's remaining tokens allow.
     /// An admission whose blocks are not free stops admission for this step (no skipping ahead, so long
@@ -54,10 +55,10 @@ extension Scheduler {
         var chosenBucket: Int?
         while preempted.isEmpty, budget > 0, running.count < config.maxNumSeqs,
             let entry = waiting.next(now: now, maxWaitSeconds: config.maxWaitSeconds, chosenBucket: &chosenBucket),
-            let table = pool.allocate(numTokens: sequences[entry.id]!.tokens.count)
+            let (table, numCachedBlocks) = allocateForAdmission(entry.id)
         {
             waiting.remove(entry.id)
-            admit(entry.id, blockTable: table)
+            admit(entry.id, blockTable: table, numCachedBlocks: numCachedBlocks)
             let chunk = nextChunk(entry.id, maxTokens: prefillChunkLimit(entry.id, budget: budget, numDecodes: numDecodes))
             chunks.append(chunk)
             scheduled.insert(entry.id)
@@ -123,15 +124,33 @@ extension Scheduler {
         )
     }
 
-    private mutating func admit(_ id: SequenceID, blockTable: [Int]) {
-        sequences[id]!.blockTable = blockTable
-        sequences[id]!.isRunning = true
-        sequences[id]!.numCachedTokens = 0
-        sequences[id]!.numPrefillTokens = sequences[id]!.tokens.count
-        running.append(id)
+    /// Blocks for all of waiting `id`'s tokens, led by the cached blocks of their longest cached prefix, or
+    /// nil if the pool is short. At least one token is left to compute: its row gives the first logits.
+    private mutating func allocateForAdmission(_ id: SequenceID) -> (table: [Int], numCachedBlocks: Int)? {
+        let numTokens = sequences[id]!.tokens.count
+        let maxCachedBlocks = pool.isCaching ? (numTokens - 1) / config.blockSize : 0
+        let hashes = sequences[id]!.blockHashes(count: maxCachedBlocks, blockSize: config.blockSize)
+        let cached = pool.cachedPrefix(of: hashes)
+        guard let table = pool.allocate(numTokens: numTokens, reusing: cached) else { return nil }
+        return (table, cached.count)
     }
 
-    /// Frees all of `id`'s blocks and requeues it at the front of the waiting queue for recompute of
+    /// `id` starts running with its first `numCachedBlocks` blocks already holding its KV.
+    private mutating func admit(_ id: SequenceID, blockTable: [Int], numCachedBlocks: Int) {
+        let numCachedTokens = numCachedBlocks * config.blockSize
+        sequences[id]!.blockTable = blockTable
+        sequences[id]!.isRunning = true
+        sequences[id]!.numCachedTokens = numCachedTokens
+        sequences[id]!.numFinalBlocks = numCachedBlocks
+        sequences[id]!.numPrefillTokens = sequences[id]!.tokens.count
+        running.append(id)
+        if pool.isCaching {
+            numPrefixCacheQueryTokens += sequences[id]!.tokens.count
+            numPrefixCacheHitTokens += numCachedTokens
+        }
+    }
+
+    /// Frees all of `id`'s blocks (those it published stay cached until evicted) and requeues it at the front of the waiting queue for recompute of
     /// prompt + generated tokens. Its generated count is kept, so maxNewTokens still holds. No event.
     private mutating func preempt(_ id: SequenceID) {
         guard var sequence = sequences[id], sequence.isRunning else { return }
@@ -139,6 +158,7 @@ extension Scheduler {
         sequence.isRunning = false
         sequence.numCachedTokens = 0
         sequence.numPrefillTokens = 0
+        sequence.numFinalBlocks = 0
         sequences[id] = sequence
         running.removeAll { $0 == id }
         waiting.pushFront(entry(for: sequence))

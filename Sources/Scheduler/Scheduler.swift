@@ -6,9 +6,10 @@
 /// never read, so every behaviour is reproducible in tests.
 ///
 /// Life of a sequence: waiting (bucketed by prompt length) → admitted (blocks for its whole prompt
-/// allocated) → prefilling in chunks → decoding one token per step (more when drafts are accepted) → finished (blocks freed in the same
+/// allocated, starting with the cached blocks of its longest cached prefix) → prefilling the rest in chunks → decoding one token per step (more when drafts are accepted) → finished (blocks freed in the same
 /// call). A running sequence may be preempted back to the front of the waiting queue when a decode needs a
-/// block and none is free; it is then recomputed from prompt + generated tokens.
+/// block and none is free; it is then recomputed from prompt + generated tokens (from the cache, as far as its
+/// blocks survived). Each block full of final tokens is published to the prefix cache at the commit that fills it.
 public struct Scheduler: Sendable {
     public let config: SchedulerConfig
     /// The KV pool: reference counts and free blocks; block tables live in the sequences.
@@ -20,10 +21,13 @@ public struct Scheduler: Sendable {
     var nextAddOrder = 0
     var numPreemptionsTotal = 0
     var lastStepPaddingRatio = 0.0
+    /// Tokens admissions asked the prefix cache for, and found there (vLLM's prefix-cache queries and hits).
+    var numPrefixCacheQueryTokens = 0
+    var numPrefixCacheHitTokens = 0
 
     public init(config: SchedulerConfig) {
         self.config = config
-        pool = BlockPool(numBlocks: config.numBlocks, blockSize: config.blockSize)
+        pool = BlockPool(numBlocks: config.numBlocks, blockSize: config.blockSize, isCaching: config.enablePrefixCaching)
         waiting = WaitingQueue(numBuckets: config.numBuckets)
     }
 
@@ -49,7 +53,8 @@ public struct Scheduler: Sendable {
         waiting.enqueue(entry(for: sequence))
     }
 
-    /// Ends a sequence now, wherever it is (waiting, mid-prefill or decoding), and frees its blocks.
+    /// Ends a sequence now, wherever it is (waiting, mid-prefill or decoding), and frees its blocks (those it
+    /// published stay cached).
     /// Returns `.finished(id, reason)`, or nil if `id` is unknown (already finished, never added).
     /// A plan made before this call may still hold a chunk for `id`; `commit` ignores it.
     public mutating func finish(_ id: SequenceID, reason: FinishReason) -> SequenceEvent? {
@@ -72,7 +77,10 @@ public struct Scheduler: Sendable {
             numWaiting: waiting.count,
             numFreeBlocks: pool.numFreeBlocks,
             numTotalBlocks: pool.numBlocks,
+            numCachedBlocks: pool.numCachedBlocks,
             numPreemptionsTotal: numPreemptionsTotal,
+            numPrefixCacheQueryTokens: numPrefixCacheQueryTokens,
+            numPrefixCacheHitTokens: numPrefixCacheHitTokens,
             waitingPerBucket: waiting.histogram,
             lastStepPaddingRatio: lastStepPaddingRatio
         )

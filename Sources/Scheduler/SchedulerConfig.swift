@@ -20,6 +20,9 @@ public struct SchedulerConfig: Sendable, Equatable {
     public var maxWaitSeconds: Double
     /// Queue bound; `add` beyond it throws `.queueFull`.
     public var maxWaitingRequests: Int
+    /// Automatic prefix caching: full blocks of final tokens stay findable by content after their sequence
+    /// ends, and an admission starts after the longest cached prefix of its tokens (see `BlockPool`).
+    public var enablePrefixCaching: Bool
 
     /// Powers of two 16...8192.
     public static let defaultBucketEdges: [Int] = (4...13).map { 1 << $0 }
@@ -35,7 +38,8 @@ public struct SchedulerConfig: Sendable, Equatable {
         numBlocks: Int = 1024,
         bucketEdges: [Int] = SchedulerConfig.defaultBucketEdges,
         maxWaitSeconds: Double = 2.0,
-        maxWaitingRequests: Int = 256
+        maxWaitingRequests: Int = 256,
+        enablePrefixCaching: Bool = true
     ) {
         self.maxNumSeqs = max(1, maxNumSeqs)
         self.maxNumBatchedTokens = max(1, maxNumBatchedTokens)
@@ -46,6 +50,7 @@ public struct SchedulerConfig: Sendable, Equatable {
         self.bucketEdges = Array(Set(bucketEdges.filter { $0 > 0 })).sorted()
         self.maxWaitSeconds = maxWaitSeconds
         self.maxWaitingRequests = max(0, maxWaitingRequests)
+        self.enablePrefixCaching = enablePrefixCaching
     }
 
     /// The largest `prompt + maxNewTokens` a request may have: the whole pool.

@@ -6,7 +6,12 @@ public struct SchedulerStats: Sendable, Equatable {
     public var numWaiting: Int
     public var numFreeBlocks: Int
     public var numTotalBlocks: Int
+    /// Blocks the prefix cache can find (in use or free).
+    public var numCachedBlocks: Int
     public var numPreemptionsTotal: Int
+    /// Prompt tokens admissions looked up in the prefix cache, and found there, since the start.
+    public var numPrefixCacheQueryTokens: Int
+    public var numPrefixCacheHitTokens: Int
     /// Waiting requests per bucket of `bucketEdges` plus the overflow bucket last (preempted ones by their
     /// recompute length).
     public var waitingPerBucket: [Int]
@@ -14,19 +19,23 @@ public struct SchedulerStats: Sendable, Equatable {
     public var lastStepPaddingRatio: Double
 
     public init(
-        numRunning: Int, numWaiting: Int, numFreeBlocks: Int, numTotalBlocks: Int, numPreemptionsTotal: Int,
+        numRunning: Int, numWaiting: Int, numFreeBlocks: Int, numTotalBlocks: Int, numCachedBlocks: Int = 0,
+        numPreemptionsTotal: Int, numPrefixCacheQueryTokens: Int = 0, numPrefixCacheHitTokens: Int = 0,
         waitingPerBucket: [Int], lastStepPaddingRatio: Double
     ) {
         self.numRunning = numRunning
         self.numWaiting = numWaiting
         self.numFreeBlocks = numFreeBlocks
         self.numTotalBlocks = numTotalBlocks
+        self.numCachedBlocks = numCachedBlocks
         self.numPreemptionsTotal = numPreemptionsTotal
+        self.numPrefixCacheQueryTokens = numPrefixCacheQueryTokens
+        self.numPrefixCacheHitTokens = numPrefixCacheHitTokens
         self.waitingPerBucket = waitingPerBucket
         self.lastStepPaddingRatio = lastStepPaddingRatio
     }
 
-    /// Fraction of KV blocks in use, 0...1.
+    /// Fraction of KV blocks some sequence lists, 0...1 (free cached blocks count as free).
     public var kvCacheUsage: Double {
         numTotalBlocks == 0 ? 0 : Double(numTotalBlocks - numFreeBlocks) / Double(numTotalBlocks)
     }

@@ -18,6 +18,12 @@ struct SequenceState: Sendable, Equatable {
     var numPrefillTokens = 0
     var blockTable: [Int] = []
     var isRunning = false
+    /// Leading blocks of `blockTable` full of final tokens and offered to the prefix cache (published, or
+    /// found there at admission): `numCachedTokens / blockSize` after every commit.
+    var numFinalBlocks = 0
+    /// `BlockHash` of each full block of `tokens` computed so far (tokens never change once appended, so
+    /// neither do these; kept across preemption).
+    private(set) var blockHashes: [BlockHash] = []
 
     init(request: SequenceRequest, addOrder: Int) {
         id = request.id
@@ -29,6 +35,15 @@ struct SequenceState: Sendable, Equatable {
     }
 
     var numGeneratedTokens: Int { tokens.count - numPromptTokens }
+
+    /// The hashes of the first `count` blocks of `tokens`, which must be full.
+    mutating func blockHashes(count: Int, blockSize: Int) -> ArraySlice<BlockHash> {
+        while blockHashes.count < count {
+            let start = blockHashes.count * blockSize
+            blockHashes.append(BlockHash(parent: blockHashes.last, tokens: tokens[start..<start + blockSize]))
+        }
+        return blockHashes.prefix(count)
+    }
     /// Running and not yet through this admission's prefill (its steps produce no token until the last chunk).
     var isPrefilling: Bool { isRunning && numCachedTokens < numPrefillTokens }
 }

@@ -2,14 +2,18 @@ import XCTest
 import Scheduler
 
 /// A deterministic stand-in for the model: the next token is a hash of the whole context. The fake keeps a
-/// paged "KV cache" that stores, per block slot, which sequence wrote which token at which position, and
-/// reads the context back through the chunk's block table. A wrong block table, a block shared by two
-/// sequences, or a cache the scheduler thinks is filled but is not, all change the output or fail the test.
+/// paged "KV cache" whose slots store, like a real model's KV, something that depends on the whole prefix: the
+/// token, its position and a digest chained from the previous position's slot, read back through the chunk's
+/// block table when it is written. Reading a context checks the chain and that the cached positions hold the
+/// sequence's true tokens; a write into a block another table lists too, or one the prefix cache has published,
+/// fails the test. So a wrong block table, a cached block reused for another prefix, a block freed or overwritten
+/// while still read, or a cache the scheduler thinks is filled but is not, all fail the test.
 struct FakeModel {
     struct Slot: Equatable {
-        var id: SequenceID
         var position: Int
         var token: Int
+        /// Chained from the slot before: equal digests, equal prefixes.
+        var digest: UInt64
     }
 
     let blockSize: Int
@@ -18,6 +22,10 @@ struct FakeModel {
 
     init(blockSize: Int) {
         self.blockSize = blockSize
+    }
+
+    static func digest(after previous: UInt64, token: Int) -> UInt64 {
+        (previous ^ UInt64(truncatingIfNeeded: token)) &* 0x0000_0100_0000_01b3 &+ 0x9e37_79b9
     }
 
     /// The next token after `context`, the same whatever batch or cache layout produced it.
@@ -38,7 +46,10 @@ struct FakeModel {
 
     /// Runs a step: writes each chunk's tokens into its blocks, then for each logit row the next token after
     /// the context up to that row, read back out of the cache (for a decode with drafts, row i sees drafts < i).
-    mutating func forward(_ plan: StepPlan, file: StaticString = #filePath, line: UInt = #line) -> [SequenceID: [Int]] {
+    /// `pool` is the scheduler's, as planned; `truth(id)` the sequence's final tokens so far.
+    mutating func forward(
+        _ plan: StepPlan, pool: BlockPool, truth: (SequenceID) -> [Int]?, file: StaticString = #filePath, line: UInt = #line
+    ) -> [SequenceID: [Int]] {
         var sampled: [SequenceID: [Int]] = [:]
         for chunk in plan.chunks {
             let end = chunk.numCachedTokens + chunk.tokens.count
@@ -49,23 +60,39 @@ struct FakeModel {
             for (offset, token) in chunk.tokens.enumerated() {
                 let position = chunk.numCachedTokens + offset
                 let block = chunk.blockTable[position / blockSize]
+                // Count 0: the sequence was finished between plan and forward, and its blocks freed (as the scheduler allows).
+                guard pool.referenceCount(of: block) <= 1, pool.hash(of: block) == nil else {
+                    XCTFail("sequence \(chunk.id) writes position \(position) into block \(block), listed \(pool.referenceCount(of: block))×, cached: \(pool.hash(of: block) != nil)", file: file, line: line)
+                    return sampled
+                }
+                let previous = position == 0 ? 0 : slot(chunk.blockTable, position - 1)?.digest ?? 0
                 blocks[block, default: Array(repeating: nil, count: blockSize)][position % blockSize] =
-                    Slot(id: chunk.id, position: position, token: token)
+                    Slot(position: position, token: token, digest: Self.digest(after: previous, token: token))
             }
             guard chunk.needsLogits else { continue }
             var context: [Int] = []
             context.reserveCapacity(end)
+            var digest: UInt64 = 0
             for position in 0..<end {
-                let slot = blocks[chunk.blockTable[position / blockSize]]?[position % blockSize] ?? nil
-                guard let slot, slot.id == chunk.id, slot.position == position else {
+                let slot = slot(chunk.blockTable, position)
+                guard let slot, slot.position == position, slot.digest == Self.digest(after: digest, token: slot.token) else {
                     XCTFail("sequence \(chunk.id) position \(position): cache holds \(String(describing: slot))", file: file, line: line)
                     return sampled
                 }
+                digest = slot.digest
                 context.append(slot.token)
+            }
+            if let truth = truth(chunk.id) {
+                let numFinal = min(chunk.numCachedTokens, truth.count)
+                XCTAssertEqual(context.prefix(numFinal), truth.prefix(numFinal), "sequence \(chunk.id) reads another prefix", file: file, line: line)
             }
             sampled[chunk.id] = chunk.logitIndices.map { Self.nextToken(after: context.prefix(chunk.numCachedTokens + $0 + 1)) }
         }
         return sampled
+    }
+
+    private func slot(_ blockTable: [Int], _ position: Int) -> Slot? {
+        blocks[blockTable[position / blockSize]]?[position % blockSize] ?? nil
     }
 }
 
@@ -150,7 +177,9 @@ struct Harness {
     /// model's token) and the length limit, decided here as the engine decides it.
     @discardableResult
     mutating func commit(_ plan: StepPlan, file: StaticString = #filePath, line: UInt = #line) -> [SequenceEvent] {
-        let rows = model.forward(plan, file: file, line: line)
+        let rows = model.forward(
+            plan, pool: scheduler.pool, truth: { id in requests[id].map { $0.promptTokens + (outputs[id] ?? []) } },
+            file: file, line: line)
         var results: [SequenceID: ChunkResult] = [:]
         for chunk in plan.chunks {
             guard let predicted = rows[chunk.id], let generated = scheduler.numGeneratedTokens(of: chunk.id),

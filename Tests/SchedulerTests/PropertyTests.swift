@@ -1,8 +1,10 @@
 import XCTest
 import Scheduler
 
-/// 10k random operations (drafts verified and rejected among them) against a small pool; after every one, every block is owned by exactly one
-/// sequence or the free list. At the end nothing is leaked and every request is accounted for.
+/// 10k random operations (drafts verified and rejected among them, prompts sharing prefixes so blocks are shared
+/// and cached ones evicted) against a small pool; after every one, each block's count equals the tables listing
+/// it and the free queue holds exactly the blocks of count zero (`invariantViolations`). At the end nothing is
+/// leaked, every request is accounted for, and every output is the reference's.
 final class PropertyTests: XCTestCase {
     func testTenThousandRandomOperations() {
         for seed: UInt64 in [1, 2] {
@@ -20,6 +22,7 @@ final class PropertyTests: XCTestCase {
         var live: [SequenceID] = []
         var nextID = 0
         var counts: [String: Int] = [:]
+        let systems = [5, 9, 14].map { Harness.prompt($0, seed: 10_000 + $0) }
 
         func forget(_ events: [SequenceEvent]) {
             for case .finished(let id, _) in events { live.removeAll { $0 == id } }
@@ -31,7 +34,9 @@ final class PropertyTests: XCTestCase {
             case 0..<30:  // add, sometimes invalid
                 let reuse = !live.isEmpty && Int.random(in: 0..<10, using: &generator) == 0
                 let id = reuse ? live.randomElement(using: &generator)! : nextID
-                let prompt = Harness.prompt(Int.random(in: 0...60, using: &generator), seed: id)
+                // Half share one of three system prompts (0 to 3 blocks and a bit), so blocks are shared and reused.
+                let system = Bool.random(using: &generator) ? systems.randomElement(using: &generator)! : []
+                let prompt = system + Harness.prompt(Int.random(in: 0...(60 - system.count), using: &generator), seed: id)
                 let maxNewTokens = Int.random(in: 0...40, using: &generator)
                 let waitingBefore = harness.scheduler.stats.numWaiting
                 let error = harness.tryAdd(id, prompt: prompt, maxNewTokens: maxNewTokens)
@@ -89,6 +94,8 @@ final class PropertyTests: XCTestCase {
         harness.runUntilIdle()
         XCTAssertEqual(harness.scheduler.stats.numFreeBlocks, config.numBlocks, "leaked blocks")
         XCTAssertEqual(harness.scheduler.stats.kvCacheUsage, 0)
+        XCTAssertEqual((0..<config.numBlocks).map(harness.scheduler.pool.referenceCount(of:)), Array(repeating: 0, count: config.numBlocks))
+        XCTAssertGreaterThan(harness.scheduler.stats.numCachedBlocks, 0, "seed \(seed): the cache emptied")
         XCTAssertEqual(Set(harness.finished.keys), Set(harness.requests.keys), "every request accounted for")
         for (id, request) in harness.requests {
             let expected = FakeModel.reference(prompt: request.promptTokens, maxNewTokens: request.maxNewTokens)
@@ -105,6 +112,8 @@ final class PropertyTests: XCTestCase {
         }
         XCTAssertGreaterThan(harness.finished.values.filter { $0 == .length }.count, 100, "seed \(seed)")
         XCTAssertGreaterThan(harness.numAcceptedDraftTokens, 100, "seed \(seed)")
+        XCTAssertGreaterThan(harness.scheduler.stats.numPrefixCacheHitTokens, 1000, "seed \(seed): few prefix cache hits")
+        XCTAssertGreaterThan(harness.scheduler.pool.numEvictions, 100, "seed \(seed): few evictions")
         XCTAssertGreaterThan(harness.numDraftTokens, harness.numAcceptedDraftTokens, "seed \(seed): no draft was rejected")
     }
 }
