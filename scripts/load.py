@@ -42,21 +42,27 @@ def sample_lengths(rng, args):
 
 
 class Result:
-    __slots__ = ("ok", "error", "ttft", "itls", "e2e", "output_tokens", "prompt_tokens", "start")
+    __slots__ = ("ok", "error", "ttft", "itls", "e2e", "output_tokens", "prompt_tokens", "start", "text",
+                 "cached_tokens", "turn")
 
     def __init__(self):
         self.ok, self.error, self.ttft, self.itls, self.e2e = False, None, None, [], None
         self.output_tokens, self.prompt_tokens, self.start = 0, 0, 0.0
+        # cached_tokens stays None when the server doesn't report it (unknown, not zero).
+        self.text, self.cached_tokens, self.turn = "", None, None
 
 
 def run_request(args, prompt, max_tokens):
+    """One streamed request. `prompt` is a string, or a list of chat messages (system prompt, history)."""
     result = Result()
     url = urllib.parse.urlparse(args.url)
     body = {"model": args.model, "max_tokens": max_tokens, "stream": True, "temperature": args.temperature,
             "stream_options": {"include_usage": True}}
     if args.ignore_eos:
         body["ignore_eos"] = True
-    if args.chat:
+    if isinstance(prompt, list):
+        path, body["messages"] = "/v1/chat/completions", prompt
+    elif args.chat:
         path, body["messages"] = "/v1/chat/completions", [{"role": "user", "content": prompt}]
     else:
         path, body["prompt"] = "/v1/completions", prompt
@@ -69,11 +75,15 @@ def run_request(args, prompt, max_tokens):
             result.error = f"HTTP {response.status}: {response.read()[:200]!r}"
             return result
         last = None
-        chunks = 0
+        chunks, pieces = 0, []
         for event in sse_events(response):
             if event.get("usage"):
                 result.output_tokens = event["usage"].get("completion_tokens", 0)
                 result.prompt_tokens = event["usage"].get("prompt_tokens", 0)
+                # vLLM sends prompt_tokens_details: null unless asked to report it; treat that as unknown.
+                details = event["usage"].get("prompt_tokens_details") or {}
+                if details.get("cached_tokens") is not None:
+                    result.cached_tokens = details["cached_tokens"]
             for choice in event.get("choices") or []:
                 text = choice.get("text") if "text" in choice else (choice.get("delta") or {}).get("content")
                 if text:
@@ -84,7 +94,9 @@ def run_request(args, prompt, max_tokens):
                         result.itls.append(now - last)
                     last = now
                     chunks += 1
+                    pieces.append(text)
         result.e2e = time.perf_counter() - result.start
+        result.text = "".join(pieces)
         result.output_tokens = result.output_tokens or chunks
         result.ok = result.ttft is not None
         if not result.ok:
