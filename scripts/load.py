@@ -146,6 +146,15 @@ def percentiles(values):
     return {"p50": pick(0.50), "p90": pick(0.90), "p99": pick(0.99), "mean": statistics.fmean(ordered)}
 
 
+def cache_totals(results):
+    """Cached prompt tokens and their share of the prompt tokens, over the results whose server reported them."""
+    reporting = [r for r in results if r.cached_tokens is not None]
+    if not reporting:
+        return None, None
+    cached, prompt = sum(r.cached_tokens for r in reporting), sum(r.prompt_tokens for r in reporting)
+    return cached, (cached / prompt if prompt else None)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8080")
@@ -196,11 +205,13 @@ def main():
     ok = [r for r in results if r.ok]
     errors = [r.error for r in results if not r.ok]
     output_tokens = sum(r.output_tokens for r in ok)
+    cached_tokens, cached_share = cache_totals(ok)
     summary = {
         "url": args.url, "mode": f"open loop {args.rate}/s" if args.rate else f"closed loop c={args.concurrency}",
         "requests": len(results), "completed": len(ok), "errors": len(errors), "error_samples": errors[:5],
         "duration_s": elapsed, "output_tokens": output_tokens,
         "prompt_tokens": sum(r.prompt_tokens for r in ok),
+        "cached_prompt_tokens": cached_tokens, "cached_share": cached_share,
         "output_tok_per_s": output_tokens / elapsed if elapsed > 0 else 0,
         "requests_per_s": len(ok) / elapsed if elapsed > 0 else 0,
         "ttft_s": percentiles([r.ttft for r in ok]),
@@ -208,11 +219,16 @@ def main():
         "e2e_s": percentiles([r.e2e for r in ok]),
     }
     ms = lambda v: "-" if v is None else f"{v * 1000:.1f}"
+    dash = lambda v: "-" if v is None else v
+    percent = lambda v: "-" if v is None else f"{v * 100:.1f}%"
     print(f"{summary['mode']}: {len(ok)}/{len(results)} ok, {len(errors)} errors, {elapsed:.1f} s")
     print(f"  output {summary['output_tok_per_s']:.1f} tok/s, {summary['requests_per_s']:.2f} req/s")
     for name in ("ttft_s", "itl_s", "e2e_s"):
         p = summary[name]
         print(f"  {name[:-2].upper():5} ms  p50 {ms(p['p50'])}  p90 {ms(p['p90'])}  p99 {ms(p['p99'])}")
+    # Against a server that doesn't report cached tokens, plain runs print exactly what they always did.
+    if cached_tokens is not None:
+        print(f"  prompt {summary['prompt_tokens']} tok, cached {dash(cached_tokens)} tok ({percent(cached_share)})")
     for error in errors[:5]:
         print(f"  error: {error}")
     if args.json:
