@@ -32,6 +32,30 @@ def make_prompt(rng, num_tokens):
     return "Continue this list: " + " ".join(rng.choice(WORDS) for _ in range(max(1, num_tokens - 5)))
 
 
+def make_system_prompt(seed, num_tokens):
+    # Its own generator: the prefix depends on --seed alone, so every request (and a rerun against another server)
+    # starts with the very same text, which is what a prefix cache can reuse.
+    rng = random.Random(f"shared-prefix:{seed}")
+    words = " ".join(rng.choice(WORDS) for _ in range(max(1, num_tokens - 15)))
+    return f"You are a helpful assistant. Use this reference list when you answer: {words}."
+
+
+def make_question(rng, num_tokens):
+    # The per-request part after a shared prefix: worded unlike the prefix, so it can't extend the shared match.
+    return "Which of these words matters most here, and why: " + " ".join(
+        rng.choice(WORDS) for _ in range(max(1, num_tokens - 12))) + "?"
+
+
+def make_request_prompt(args, system, rng, num_tokens):
+    """A request's prompt: make_prompt's list, or with a shared prefix that prefix followed by a question."""
+    if system is None:
+        return make_prompt(rng, num_tokens)
+    question = make_question(rng, num_tokens)
+    if args.chat:
+        return [{"role": "system", "content": system}, {"role": "user", "content": question}]
+    return system + "\n\n" + question
+
+
 def sample_lengths(rng, args):
     if args.lengths == "fixed":
         return args.prompt_tokens, args.output_tokens
@@ -168,6 +192,8 @@ def main():
     parser.add_argument("--lengths", choices=["fixed", "dataset"], default="fixed")
     parser.add_argument("--ignore-eos", action=argparse.BooleanOptionalAction, default=True, help="fixed work per request")
     parser.add_argument("--chat", action="store_true", help="use /v1/chat/completions")
+    parser.add_argument("--shared-prefix-tokens", type=int, default=0, metavar="N",
+                        help="start every prompt with the same ~N-token system prompt (a system message with --chat)")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--seed", type=int, default=0)
@@ -175,6 +201,7 @@ def main():
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
+    system = make_system_prompt(args.seed, args.shared_prefix_tokens) if args.shared_prefix_tokens > 0 else None
     results, lock = [], threading.Lock()
 
     def one(prompt, max_tokens):
@@ -189,7 +216,8 @@ def main():
         while (args.duration and next_arrival < deadline) or (not args.duration and sent < args.requests):
             time.sleep(max(0.0, next_arrival - time.perf_counter()))
             prompt_tokens, output_tokens = sample_lengths(rng, args)
-            thread = threading.Thread(target=one, args=(make_prompt(rng, prompt_tokens), output_tokens))
+            prompt = make_request_prompt(args, system, rng, prompt_tokens)
+            thread = threading.Thread(target=one, args=(prompt, output_tokens))
             thread.start()
             threads.append(thread)
             sent += 1
@@ -198,7 +226,7 @@ def main():
             thread.join()
     else:
         jobs = [sample_lengths(rng, args) for _ in range(args.requests)]
-        prompts = [(make_prompt(rng, p), o) for p, o in jobs]
+        prompts = [(make_request_prompt(args, system, rng, p), o) for p, o in jobs]
         closed_loop(prompts, args.concurrency, one)
     elapsed = time.perf_counter() - started
 
@@ -206,8 +234,11 @@ def main():
     errors = [r.error for r in results if not r.ok]
     output_tokens = sum(r.output_tokens for r in ok)
     cached_tokens, cached_share = cache_totals(ok)
+    mode = f"open loop {args.rate}/s" if args.rate else f"closed loop c={args.concurrency}"
+    if system is not None:
+        mode += f", shared prefix ~{args.shared_prefix_tokens} tok"
     summary = {
-        "url": args.url, "mode": f"open loop {args.rate}/s" if args.rate else f"closed loop c={args.concurrency}",
+        "url": args.url, "mode": mode,
         "requests": len(results), "completed": len(ok), "errors": len(errors), "error_samples": errors[:5],
         "duration_s": elapsed, "output_tokens": output_tokens,
         "prompt_tokens": sum(r.prompt_tokens for r in ok),
@@ -219,7 +250,7 @@ def main():
         "e2e_s": percentiles([r.e2e for r in ok]),
     }
     ms = lambda v: "-" if v is None else f"{v * 1000:.1f}"
-    dash = lambda v: "-" if v is None else v
+    tok = lambda v: "-" if v is None else f"{v} tok"
     percent = lambda v: "-" if v is None else f"{v * 100:.1f}%"
     print(f"{summary['mode']}: {len(ok)}/{len(results)} ok, {len(errors)} errors, {elapsed:.1f} s")
     print(f"  output {summary['output_tok_per_s']:.1f} tok/s, {summary['requests_per_s']:.2f} req/s")
@@ -227,8 +258,8 @@ def main():
         p = summary[name]
         print(f"  {name[:-2].upper():5} ms  p50 {ms(p['p50'])}  p90 {ms(p['p90'])}  p99 {ms(p['p99'])}")
     # Against a server that doesn't report cached tokens, plain runs print exactly what they always did.
-    if cached_tokens is not None:
-        print(f"  prompt {summary['prompt_tokens']} tok, cached {dash(cached_tokens)} tok ({percent(cached_share)})")
+    if cached_tokens is not None or system is not None:
+        print(f"  prompt {summary['prompt_tokens']} tok, cached {tok(cached_tokens)} ({percent(cached_share)})")
     for error in errors[:5]:
         print(f"  error: {error}")
     if args.json:
