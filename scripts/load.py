@@ -131,6 +131,26 @@ def run_request(args, prompt, max_tokens):
     return result
 
 
+def make_turns(rng, args):
+    # Drawn up front on the main thread, like the closed loop's prompts: a seed gives the same questions at any -c.
+    return [(make_question(rng, p), o) for p, o in (sample_lengths(rng, args) for _ in range(args.multi_turn))]
+
+
+def run_conversation(args, system, turns):
+    """One chat: each turn resends the history so far (with the replies the server gave) plus a new question."""
+    history = [] if system is None else [{"role": "system", "content": system}]
+    results = []
+    for turn, (question, max_tokens) in enumerate(turns, 1):
+        history.append({"role": "user", "content": question})
+        result = run_request(args, history, max_tokens)
+        result.turn = turn
+        results.append(result)
+        if not result.ok:
+            break  # later turns would need a reply the server never gave
+        history.append({"role": "assistant", "content": result.text})
+    return results
+
+
 def closed_loop(jobs, concurrency, work):
     """Runs `work(*job)` for every job on `concurrency` client threads, each taking the next job when done."""
     cursor, cursor_lock = iter(jobs), threading.Lock()
@@ -179,13 +199,27 @@ def cache_totals(results):
     return cached, (cached / prompt if prompt else None)
 
 
+def ttft_by_turn(results, turns):
+    """TTFT per turn index: flat when the growing history comes from cache, growing with it when it's recomputed."""
+    rows = []
+    for turn in range(1, turns + 1):
+        mine = [r for r in results if r.turn == turn]
+        ttft = percentiles([r.ttft for r in mine])
+        rows.append({"turn": turn, "requests": len(mine), "p50": ttft["p50"], "mean": ttft["mean"],
+                     "prompt_tokens_p50": percentiles([r.prompt_tokens for r in mine if r.prompt_tokens])["p50"],
+                     "cached_share": cache_totals(mine)[1]})
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", default="http://127.0.0.1:8080")
     parser.add_argument("--model", default="smol-135m")
     parser.add_argument("-c", "--concurrency", type=int, default=1, help="closed loop: clients in flight")
     parser.add_argument("--rate", type=float, help="open loop: Poisson arrivals per second (overrides -c)")
-    parser.add_argument("--requests", type=int, default=32, help="requests to send (closed loop, or open loop without --duration)")
+    parser.add_argument("--requests", type=int, default=32,
+                        help="requests to send (closed loop, or open loop without --duration); "
+                             "with --multi-turn, conversations")
     parser.add_argument("--duration", type=float, help="open loop: seconds to keep arriving")
     parser.add_argument("--prompt-tokens", type=int, default=128)
     parser.add_argument("--output-tokens", type=int, default=128)
@@ -194,11 +228,17 @@ def main():
     parser.add_argument("--chat", action="store_true", help="use /v1/chat/completions")
     parser.add_argument("--shared-prefix-tokens", type=int, default=0, metavar="N",
                         help="start every prompt with the same ~N-token system prompt (a system message with --chat)")
+    parser.add_argument("--multi-turn", type=int, default=0, metavar="T",
+                        help="chat conversations of T turns, each resending the history (implies --chat, closed loop)")
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the summary as JSON to this file ('-' for stdout)")
     args = parser.parse_args()
+    if args.multi_turn > 0:
+        if args.rate:
+            parser.error("--multi-turn runs a closed loop over conversations (-c clients); drop --rate")
+        args.chat = True  # a history of user and assistant messages only exists in chat
 
     rng = random.Random(args.seed)
     system = make_system_prompt(args.seed, args.shared_prefix_tokens) if args.shared_prefix_tokens > 0 else None
@@ -210,7 +250,15 @@ def main():
             results.append(result)
 
     started = time.perf_counter()
-    if args.rate:
+    if args.multi_turn > 0:
+        def talk(turns):
+            conversation = run_conversation(args, system, turns)
+            with lock:
+                results.extend(conversation)
+
+        conversations = [(make_turns(rng, args),) for _ in range(args.requests)]
+        closed_loop(conversations, args.concurrency, talk)
+    elif args.rate:
         threads, deadline, sent = [], started + (args.duration or float("inf")), 0
         next_arrival = started
         while (args.duration and next_arrival < deadline) or (not args.duration and sent < args.requests):
@@ -235,6 +283,8 @@ def main():
     output_tokens = sum(r.output_tokens for r in ok)
     cached_tokens, cached_share = cache_totals(ok)
     mode = f"open loop {args.rate}/s" if args.rate else f"closed loop c={args.concurrency}"
+    if args.multi_turn > 0:
+        mode += f", {args.requests} conversations of {args.multi_turn} turns"
     if system is not None:
         mode += f", shared prefix ~{args.shared_prefix_tokens} tok"
     summary = {
@@ -249,6 +299,9 @@ def main():
         "itl_s": percentiles([gap for r in ok for gap in r.itls]),
         "e2e_s": percentiles([r.e2e for r in ok]),
     }
+    if args.multi_turn > 0:
+        summary["conversations"] = args.requests
+        summary["ttft_by_turn_s"] = ttft_by_turn(ok, args.multi_turn)
     ms = lambda v: "-" if v is None else f"{v * 1000:.1f}"
     tok = lambda v: "-" if v is None else f"{v} tok"
     percent = lambda v: "-" if v is None else f"{v * 100:.1f}%"
@@ -258,8 +311,11 @@ def main():
         p = summary[name]
         print(f"  {name[:-2].upper():5} ms  p50 {ms(p['p50'])}  p90 {ms(p['p90'])}  p99 {ms(p['p99'])}")
     # Against a server that doesn't report cached tokens, plain runs print exactly what they always did.
-    if cached_tokens is not None or system is not None:
+    if cached_tokens is not None or system is not None or args.multi_turn > 0:
         print(f"  prompt {summary['prompt_tokens']} tok, cached {tok(cached_tokens)} ({percent(cached_share)})")
+    for row in summary.get("ttft_by_turn_s", []):
+        print(f"  turn {row['turn']:2}  TTFT ms  p50 {ms(row['p50'])}  mean {ms(row['mean'])}  n={row['requests']}"
+              f"  prompt p50 {tok(row['prompt_tokens_p50'])}  cached {percent(row['cached_share'])}")
     for error in errors[:5]:
         print(f"  error: {error}")
     if args.json:
