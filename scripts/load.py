@@ -10,6 +10,17 @@ Standard library only. Streams every request (SSE) and measures, per request, ti
   python3 scripts/load.py --rate 4 --duration 30 --lengths dataset
   # machine-readable result
   python3 scripts/load.py -c 4 --requests 16 --json result.json
+
+Prefix caching. When the server reports usage.prompt_tokens_details.cached_tokens (llama-server does; vLLM with
+--enable-prompt-tokens-details), the summary adds the prompt tokens served from cache and their share ("-" if not).
+
+  # every prompt: the same ~1000-token system prompt (seeded by --seed; with --chat a system message), then its
+  # own 32-token question
+  python3 scripts/load.py -c 8 --requests 64 --shared-prefix-tokens 1000 --prompt-tokens 32 --chat
+  # 16 conversations of 8 turns on 4 clients: each turn resends the system prompt, the earlier questions and the
+  # server's replies, plus a new question; TTFT per turn stays flat if the history is reused, grows if recomputed
+  python3 scripts/load.py -c 4 --requests 16 --multi-turn 8 --shared-prefix-tokens 200 --prompt-tokens 32 \\
+      --output-tokens 64 --json -
 """
 import argparse
 import http.client
