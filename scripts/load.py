@@ -303,13 +303,16 @@ def main():
         "requests": len(results), "completed": len(ok), "errors": len(errors), "error_samples": errors[:5],
         "duration_s": elapsed, "output_tokens": output_tokens,
         "prompt_tokens": sum(r.prompt_tokens for r in ok),
-        "cached_prompt_tokens": cached_tokens, "cached_share": cached_share,
         "output_tok_per_s": output_tokens / elapsed if elapsed > 0 else 0,
         "requests_per_s": len(ok) / elapsed if elapsed > 0 else 0,
         "ttft_s": percentiles([r.ttft for r in ok]),
         "itl_s": percentiles([gap for r in ok for gap in r.itls]),
         "e2e_s": percentiles([r.e2e for r in ok]),
     }
+    # Against a server that doesn't report cached tokens, plain runs print (and write) exactly what they always did.
+    show_cache = cached_tokens is not None or system is not None or args.multi_turn > 0
+    if show_cache:
+        summary["cached_prompt_tokens"], summary["cached_share"] = cached_tokens, cached_share
     if args.multi_turn > 0:
         summary["conversations"] = args.requests
         summary["ttft_by_turn_s"] = ttft_by_turn(ok, args.multi_turn)
@@ -321,8 +324,7 @@ def main():
     for name in ("ttft_s", "itl_s", "e2e_s"):
         p = summary[name]
         print(f"  {name[:-2].upper():5} ms  p50 {ms(p['p50'])}  p90 {ms(p['p90'])}  p99 {ms(p['p99'])}")
-    # Against a server that doesn't report cached tokens, plain runs print exactly what they always did.
-    if cached_tokens is not None or system is not None or args.multi_turn > 0:
+    if show_cache:
         print(f"  prompt {summary['prompt_tokens']} tok, cached {tok(cached_tokens)} ({percent(cached_share)})")
     for row in summary.get("ttft_by_turn_s", []):
         print(f"  turn {row['turn']:2}  TTFT ms  p50 {ms(row['p50'])}  mean {ms(row['mean'])}  n={row['requests']}"
