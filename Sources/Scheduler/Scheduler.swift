@@ -81,6 +81,7 @@ public struct Scheduler: Sendable {
             numPreemptionsTotal: numPreemptionsTotal,
             numPrefixCacheQueryTokens: numPrefixCacheQueryTokens,
             numPrefixCacheHitTokens: numPrefixCacheHitTokens,
+            numEvictedBlocksTotal: pool.numEvictions,
             waitingPerBucket: waiting.histogram,
             lastStepPaddingRatio: lastStepPaddingRatio
         )

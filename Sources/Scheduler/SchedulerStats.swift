@@ -12,6 +12,8 @@ public struct SchedulerStats: Sendable, Equatable {
     /// Prompt tokens admissions looked up in the prefix cache, and found there, since the start.
     public var numPrefixCacheQueryTokens: Int
     public var numPrefixCacheHitTokens: Int
+    /// Cached blocks taken for other content since the start.
+    public var numEvictedBlocksTotal: Int
     /// Waiting requests per bucket of `bucketEdges` plus the overflow bucket last (preempted ones by their
     /// recompute length).
     public var waitingPerBucket: [Int]
@@ -21,6 +23,7 @@ public struct SchedulerStats: Sendable, Equatable {
     public init(
         numRunning: Int, numWaiting: Int, numFreeBlocks: Int, numTotalBlocks: Int, numCachedBlocks: Int = 0,
         numPreemptionsTotal: Int, numPrefixCacheQueryTokens: Int = 0, numPrefixCacheHitTokens: Int = 0,
+        numEvictedBlocksTotal: Int = 0,
         waitingPerBucket: [Int], lastStepPaddingRatio: Double
     ) {
         self.numRunning = numRunning
@@ -31,6 +34,7 @@ public struct SchedulerStats: Sendable, Equatable {
         self.numPreemptionsTotal = numPreemptionsTotal
         self.numPrefixCacheQueryTokens = numPrefixCacheQueryTokens
         self.numPrefixCacheHitTokens = numPrefixCacheHitTokens
+        self.numEvictedBlocksTotal = numEvictedBlocksTotal
         self.waitingPerBucket = waitingPerBucket
         self.lastStepPaddingRatio = lastStepPaddingRatio
     }

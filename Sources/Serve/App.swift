@@ -31,6 +31,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kv-cache-dtype"), help: "How the KV cache stores keys and values: f32 (exact) or f16 (half the memory, so twice the tokens per --kv-cache-memory, and less to read per decode step; logits move by a few hundredths) (default: the config's scheduler.kv_cache_dtype, else f32).")
     var kvCacheDType: KVCacheDType?
 
+    @Flag(inversion: .prefixedNo, help: "Automatic prefix caching: a prompt that starts like an earlier one (a shared system prompt, a conversation's history) reuses its KV instead of computing it again (default: the config's scheduler.enable_prefix_caching, else on).")
+    var enablePrefixCaching: Bool?
+
     @Option(help: "Most sequences running at once (default: the config's scheduler.max_num_seqs, else 32).")
     var maxNumSeqs: Int?
 
@@ -100,7 +103,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let engineConfig = EngineConfig(
             settings: serverConfig.scheduler, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
-            kvCacheMemoryMib: kvCacheMemoryMib, kvCacheDType: kvDType, speculation: serverConfig.speculation, specMode: specMode,
+            kvCacheMemoryMib: kvCacheMemoryMib, kvCacheDType: kvDType, enablePrefixCaching: enablePrefixCaching, speculation: serverConfig.speculation, specMode: specMode,
             specTokens: specTokens, ngramMin: ngramMin, ngramMax: ngramMax)
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()

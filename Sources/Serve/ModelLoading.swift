@@ -51,7 +51,7 @@ extension EngineConfig {
     /// Defaults, overridden by config.json's `scheduler` section, overridden by the command line. `kvCacheDType`
     /// comes resolved (flag, else config, else f32) by `ServerConfig.kvCacheDType(flag:)`, which reports a bad value.
     init(settings: ServerConfig.SchedulerSettings?, maxNumSeqs: Int? = nil, maxNumBatchedTokens: Int? = nil,
-         kvCacheMemoryMib: Int? = nil, kvCacheDType: KVCacheDType = .f32, speculation: ServerConfig.SpeculationSettings? = nil,
+         kvCacheMemoryMib: Int? = nil, kvCacheDType: KVCacheDType = .f32, enablePrefixCaching: Bool? = nil, speculation: ServerConfig.SpeculationSettings? = nil,
          specMode: SpeculationConfig.Mode? = nil, specTokens: Int? = nil, ngramMin: Int? = nil, ngramMax: Int? = nil) {
         self.init()
         if let value = specMode ?? speculation?.mode { self.speculation.mode = value }
@@ -66,5 +66,6 @@ extension EngineConfig {
         if let value = settings?.blockSize { blockSize = value }
         if let value = kvCacheMemoryMib ?? settings?.kvCacheMemoryMib { kvCacheMemoryBytes = value << 20 }
         self.kvCacheDType = kvCacheDType
+        if let value = enablePrefixCaching ?? settings?.enablePrefixCaching { self.enablePrefixCaching = value }
     }
 }

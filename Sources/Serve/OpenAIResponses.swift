@@ -5,6 +5,8 @@ import Foundation
 
 struct Usage: Encodable, Sendable, Equatable {
     var promptTokens: Int
+    /// Prompt tokens whose KV came from the prefix cache: OpenAI's `prompt_tokens_details.cached_tokens`.
+    var cachedPromptTokens: Int = 0
     var completionTokens: Int
     /// With a prediction: OpenAI's `completion_tokens_details.accepted_prediction_tokens` / `rejected_...`.
     var acceptedPredictionTokens: Int?
@@ -15,6 +17,11 @@ struct Usage: Encodable, Sendable, Equatable {
         case completionTokens = "completion_tokens"
         case totalTokens = "total_tokens"
         case completionTokensDetails = "completion_tokens_details"
+        case promptTokensDetails = "prompt_tokens_details"
+    }
+
+    enum PromptDetailKeys: String, CodingKey {
+        case cachedTokens = "cached_tokens"
     }
 
     enum DetailKeys: String, CodingKey {
@@ -22,18 +29,24 @@ struct Usage: Encodable, Sendable, Equatable {
         case rejectedPredictionTokens = "rejected_prediction_tokens"
     }
 
-    init(promptTokens: Int, completionTokens: Int, acceptedPredictionTokens: Int? = nil, rejectedPredictionTokens: Int? = nil) {
+    init(
+        promptTokens: Int, cachedPromptTokens: Int = 0, completionTokens: Int, acceptedPredictionTokens: Int? = nil,
+        rejectedPredictionTokens: Int? = nil
+    ) {
         self.promptTokens = promptTokens
+        self.cachedPromptTokens = cachedPromptTokens
         self.completionTokens = completionTokens
         self.acceptedPredictionTokens = acceptedPredictionTokens
         self.rejectedPredictionTokens = rejectedPredictionTokens
     }
 
-    /// A response's usage: the prompt once, the choices' completions (and prediction counts) summed.
+    /// A response's usage: the prompt once (cached as far as every choice found it cached), the choices'
+    /// completions (and prediction counts) summed.
     init(promptTokens: Int, choices: [GenerationUsage]) {
         let predicted = choices.filter { $0.acceptedPredictionTokens != nil }
         self.init(
-            promptTokens: promptTokens, completionTokens: choices.reduce(0) { $0 + $1.completionTokens },
+            promptTokens: promptTokens, cachedPromptTokens: choices.map(\.cachedPromptTokens).min() ?? 0,
+            completionTokens: choices.reduce(0) { $0 + $1.completionTokens },
             acceptedPredictionTokens: predicted.isEmpty ? nil : predicted.reduce(0) { $0 + $1.acceptedPredictionTokens! },
             rejectedPredictionTokens: predicted.isEmpty ? nil : predicted.reduce(0) { $0 + ($1.rejectedPredictionTokens ?? 0) })
     }
@@ -43,6 +56,8 @@ struct Usage: Encodable, Sendable, Equatable {
         try container.encode(promptTokens, forKey: .promptTokens)
         try container.encode(completionTokens, forKey: .completionTokens)
         try container.encode(promptTokens + completionTokens, forKey: .totalTokens)
+        var promptDetails = container.nestedContainer(keyedBy: PromptDetailKeys.self, forKey: .promptTokensDetails)
+        try promptDetails.encode(cachedPromptTokens, forKey: .cachedTokens)
         if let acceptedPredictionTokens {
             var details = container.nestedContainer(keyedBy: DetailKeys.self, forKey: .completionTokensDetails)
             try details.encode(acceptedPredictionTokens, forKey: .acceptedPredictionTokens)

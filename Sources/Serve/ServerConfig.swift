@@ -36,6 +36,8 @@ struct ServerConfig: Codable, Sendable, Equatable {
         /// How the KV cache stores K/V: "f32" (default) or "f16"; `--kv-cache-dtype` overrides it. A string, so a bad
         /// value is reported by `serve` with the accepted ones, not as a JSON decoding error.
         var kvCacheDType: String? = nil
+        /// Automatic prefix caching (default on); `--enable-prefix-caching` / `--no-enable-prefix-caching` override it.
+        var enablePrefixCaching: Bool? = nil
 
         enum CodingKeys: String, CodingKey {
             case maxNumSeqs = "max_num_seqs"
@@ -45,6 +47,7 @@ struct ServerConfig: Codable, Sendable, Equatable {
             case blockSize = "block_size"
             case kvCacheMemoryMib = "kv_cache_memory_mib"
             case kvCacheDType = "kv_cache_dtype"
+            case enablePrefixCaching = "enable_prefix_caching"
         }
     }
 

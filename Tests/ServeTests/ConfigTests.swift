@@ -38,6 +38,19 @@ import Testing
         #expect(EngineConfig(settings: nil) == EngineConfig())
     }
 
+    @Test func prefixCachingIsOnUnlessTheConfigOrTheFlagTurnsItOff() throws {
+        let model = LlamaConfig(vocabSize: 10, hiddenSize: 8, intermediateSize: 16, numLayers: 1, numHeads: 2, numKVHeads: 1)
+        #expect(EngineConfig(settings: nil).schedulerConfig(for: model).enablePrefixCaching)
+        let off = try JSONDecoder().decode(
+            ServerConfig.self, from: Data(#"{"scheduler": {"enable_prefix_caching": false}}"#.utf8))
+        #expect(!EngineConfig(settings: off.scheduler).schedulerConfig(for: model).enablePrefixCaching)
+        #expect(EngineConfig(settings: off.scheduler, enablePrefixCaching: true).enablePrefixCaching)
+        #expect(!EngineConfig(settings: nil, enablePrefixCaching: false).enablePrefixCaching)
+        let parsed = try ServeCommand.parse(["--no-enable-prefix-caching"])
+        #expect(parsed.enablePrefixCaching == false)
+        #expect(try ServeCommand.parse([]).enablePrefixCaching == nil)
+    }
+
     @Test func weightFormatFromFlagConfigOrDefault() throws {
         #expect(try ServerConfig().weightFormat(flag: nil) == .bf16)
         let config = try JSONDecoder().decode(ServerConfig.self, from: Data(#"{"dtype": "q4_0"}"#.utf8))

@@ -33,8 +33,8 @@ import Testing
             #expect(choices[0]["text"] as? String == " Pa")
             #expect(choices[0]["finish_reason"] as? String == "length")
             #expect(choices[0].keys.contains("logprobs") && choices[0]["logprobs"] is NSNull)
-            let usage = try #require(json["usage"] as? [String: Int])
-            #expect(usage == ["prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6])
+            let usage = try #require(usageCounts(json["usage"]))
+            #expect(usage == ["prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6, "prompt_tokens_details.cached_tokens": 0])
         }
         #expect(engine.prompts == [[FakeCodec.bos, 72, 105]])
     }
@@ -56,7 +56,7 @@ import Testing
             let response = try await client.post(
                 "/v1/completions", json: #"{"model":"fake-model","prompt":[256,72,0,259],"max_tokens":1}"#)
             #expect(response.status == .ok)
-            let usage = try #require(try response.json()["usage"] as? [String: Int])
+            let usage = try #require(usageCounts(try response.json()["usage"]))
             #expect(usage["prompt_tokens"] == 4)
         }
         #expect(engine.prompts == [[256, 72, 0, 259]])

@@ -38,6 +38,8 @@ struct EngineMetricsTests {
         #expect(text.contains("serve_inter_token_latency_seconds_count 4"))
         #expect(text.contains("serve_e2e_request_latency_seconds_count 1"))
         #expect(text.contains("serve_num_preemptions_total"))
+        #expect(text.contains("serve_prefix_cache_queries_total \(numPromptTokens)"))
+        #expect(text.contains("serve_prefix_cache_hits_total"))
         #expect(text.contains("serve_step_padding_ratio"))
     }
 

@@ -41,11 +41,14 @@ struct FakeCodec: TokenCodec {
 final class FakeEngine: GenerationEngine {
     let continuation: String
     let error: EngineError?
+    /// Reported as each request's prompt tokens found in the prefix cache.
+    let cachedPromptTokens: Int
     private let calls = Mutex<[GenerationRequest]>([])
 
-    init(continuation: String = " Paris.", error: EngineError? = nil) {
+    init(continuation: String = " Paris.", error: EngineError? = nil, cachedPromptTokens: Int = 0) {
         self.continuation = continuation
         self.error = error
+        self.cachedPromptTokens = cachedPromptTokens
     }
 
     var requests: [GenerationRequest] { calls.withLock { $0 } }
@@ -88,7 +91,8 @@ final class FakeEngine: GenerationEngine {
                         topLogprobs: (0..<numTop).map { TokenLogprob(token: 97 + $0, logprob: -1 - Float($0)) })
                 ])
         }
-        var usage = GenerationUsage(promptTokens: request.promptTokens.count, completionTokens: numSampled)
+        var usage = GenerationUsage(
+            promptTokens: request.promptTokens.count, completionTokens: numSampled, cachedPromptTokens: cachedPromptTokens)
         if let prediction = request.predictionTokens {
             // As the engine counts them: the prediction's tokens the output took, and the rest.
             let accepted = zip(prediction, generated).prefix { $0 == Int($1) }.count

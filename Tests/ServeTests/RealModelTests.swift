@@ -47,7 +47,7 @@ struct RealModelTests {
                 streamedText += delta["content"] as? String ?? ""
             }
             #expect(streamedText == wholeText)
-            let usage = try #require(events.last?["usage"] as? [String: Int])
+            let usage = try #require(usageCounts(events.last?["usage"]))
             #expect((usage["completion_tokens"] ?? 0) > 0)
 
             let metrics = try await client.execute(uri: "/metrics", method: .get)

@@ -68,8 +68,8 @@ import Testing
             #expect(message["content"] as? String == " Paris.")
             #expect(choice["finish_reason"] as? String == "stop")
             #expect(choice["logprobs"] is NSNull)
-            let usage = try #require(json["usage"] as? [String: Int])
-            #expect(usage == ["prompt_tokens": 19, "completion_tokens": 8, "total_tokens": 27])
+            let usage = try #require(usageCounts(json["usage"]))
+            #expect(usage == ["prompt_tokens": 19, "completion_tokens": 8, "total_tokens": 27, "prompt_tokens_details.cached_tokens": 0])
 
             let response = try await client.post("/v1/chat/completions", json: body + #","stream":true}"#)
             let events = try response.sseEvents()
@@ -97,6 +97,24 @@ import Testing
         #expect(engine.requests.first?.sampling.temperature == 0)
     }
 
+    /// The engine's count of prompt tokens read from the prefix cache is OpenAI's
+    /// `usage.prompt_tokens_details.cached_tokens`, in whole responses and in a stream's usage chunk.
+    @Test func cachedPromptTokensAreReported() async throws {
+        try await withTestClient(model: .fake(engine: FakeEngine(cachedPromptTokens: 2))) { client in
+            for (uri, body) in [
+                ("/v1/completions", #"{"prompt":"Hello","max_tokens":3"#),
+                ("/v1/chat/completions", #"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":3"#),
+            ] {
+                let whole = try await client.post(uri, json: body + "}")
+                #expect(usageCounts(try whole.json()["usage"])?["prompt_tokens_details.cached_tokens"] == 2)
+                let streamed = try await client.post(
+                    uri, json: body + #","stream":true,"stream_options":{"include_usage":true}}"#)
+                let last = try #require(try streamed.sseEvents().last)
+                #expect(usageCounts(last["usage"])?["prompt_tokens_details.cached_tokens"] == 2)
+            }
+        }
+    }
+
     @Test func includeUsageAddsAFinalUsageChunk() async throws {
         try await withTestClient { client in
             for (uri, body) in [
@@ -108,7 +126,7 @@ import Testing
                 let events = try response.sseEvents()
                 let last = try #require(events.last)
                 #expect((last["choices"] as? [Any])?.isEmpty == true)
-                let usage = try #require(last["usage"] as? [String: Int])
+                let usage = try #require(usageCounts(last["usage"]))
                 #expect(usage["completion_tokens"] == 3)
                 #expect(usage["total_tokens"] == usage["prompt_tokens"]! + 3)
                 for event in events.dropLast() {
@@ -148,7 +166,7 @@ import Testing
             let wholeChoices = try choices(try whole.json())
             #expect(wholeChoices.map { $0["index"] as? Int } == [0, 1])
             #expect(wholeChoices.allSatisfy { $0["text"] as? String == " Par" })
-            let usage = try #require(try whole.json()["usage"] as? [String: Int])
+            let usage = try #require(usageCounts(try whole.json()["usage"]))
             #expect(usage["completion_tokens"] == 8)
             #expect(usage["prompt_tokens"] == 3)
 

@@ -29,6 +29,22 @@ extension TestResponse {
     }
 }
 
+/// A `usage` object's counts, nested details flattened: "prompt_tokens_details.cached_tokens".
+func usageCounts(_ usage: Any?) -> [String: Int]? {
+    guard let usage = usage as? [String: Any] else { return nil }
+    var counts: [String: Int] = [:]
+    for (key, value) in usage {
+        if let details = value as? [String: Int] {
+            for (detail, count) in details { counts[key + "." + detail] = count }
+        } else if let count = value as? Int {
+            counts[key] = count
+        } else {
+            return nil
+        }
+    }
+    return counts
+}
+
 /// Asserts `response` is an OpenAI-shaped error with `status`; returns its `error` object.
 @discardableResult
 func expectAPIError(

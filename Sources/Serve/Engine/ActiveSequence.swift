@@ -18,11 +18,13 @@ struct ActiveSequence {
     var lastTokenTime: Double?
     /// False until the scheduler first runs this sequence; until then it counts against the waiting bound.
     var hasStarted = false
+    /// Prompt tokens the prefix cache held when it first ran (where its first chunk started).
+    var numCachedPromptTokens = 0
 
     var usage: GenerationUsage {
         let prediction = speculation?.predictionUsage
         return GenerationUsage(
-            promptTokens: numPromptTokens, completionTokens: output.numGeneratedTokens,
+            promptTokens: numPromptTokens, completionTokens: output.numGeneratedTokens, cachedPromptTokens: numCachedPromptTokens,
             acceptedPredictionTokens: prediction?.accepted, rejectedPredictionTokens: prediction?.rejected)
     }
 }

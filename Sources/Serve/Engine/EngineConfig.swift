@@ -23,6 +23,8 @@ struct EngineConfig: Sendable, Equatable {
     var bucketEdges: [Int] = SchedulerConfig.defaultBucketEdges
     /// Aging bound of the waiting queue.
     var maxWaitSeconds: Double = 2.0
+    /// Automatic prefix caching (`SchedulerConfig.enablePrefixCaching`).
+    var enablePrefixCaching = true
     var speculation = SpeculationConfig()
 
     /// Blocks that fit the memory budget for `model` (at least one).
@@ -43,7 +45,8 @@ struct EngineConfig: Sendable, Equatable {
             numBlocks: numBlocks(for: model),
             bucketEdges: bucketEdges,
             maxWaitSeconds: maxWaitSeconds,
-            maxWaitingRequests: maxWaitingRequests + maxNumSeqs
+            maxWaitingRequests: maxWaitingRequests + maxNumSeqs,
+            enablePrefixCaching: enablePrefixCaching
         )
     }
 }

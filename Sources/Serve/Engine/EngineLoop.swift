@@ -33,7 +33,8 @@ final class EngineLoop {
     let draftModel: DraftModelProposer?
     /// Reused for the target's distribution when verifying a draft model's drafts.
     private var targetDistribution = TokenDistribution()
-    private var numPreemptionsSeen = 0
+    /// The scheduler snapshot last given to the metrics (their counters advance by the difference).
+    private var lastStats: SchedulerStats?
 
     init(
         model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, kvCacheDType: KVCacheDType = .f32, speculation: SpeculationConfig,
@@ -250,6 +251,7 @@ final class EngineLoop {
         var count = 0
         for chunk in plan.chunks where active[chunk.id]?.hasStarted == false {
             active[chunk.id]!.hasStarted = true
+            active[chunk.id]!.numCachedPromptTokens = chunk.numCachedTokens
             metrics.queueTime.record(seconds: now - active[chunk.id]!.arrivalTime)
             count += 1
         }
@@ -301,8 +303,8 @@ final class EngineLoop {
 
     private func publishStats() {
         let stats = scheduler.stats
-        metrics.record(stats, numNewPreemptions: stats.numPreemptionsTotal - numPreemptionsSeen)
-        numPreemptionsSeen = stats.numPreemptionsTotal
+        metrics.record(stats, previous: lastStats)
+        lastStats = stats
         inbox.publish(stats)
     }
 }

@@ -16,6 +16,8 @@ import Scheduler
 /// Counters:
 /// - `serve_prompt_tokens_total`, `serve_generation_tokens_total` (sampled tokens, eos included).
 /// - `serve_num_preemptions_total`.
+/// - `serve_prefix_cache_queries_total`, `serve_prefix_cache_hits_total`: prompt tokens admissions looked up in
+///   the prefix cache, and found there (their ratio is the hit rate).
 /// - `serve_request_success_total{finished_reason="stop"|"length"}`; cancelled requests are not counted.
 /// - Speculative decoding: `serve_spec_decode_num_drafts_total` (sequence-steps that verified drafts),
 ///   `serve_spec_decode_num_draft_tokens_total`, `serve_spec_decode_num_accepted_tokens_total`, and
@@ -35,6 +37,8 @@ final class EngineMetrics: Sendable {
     let promptTokens: Counter
     let generationTokens: Counter
     let numPreemptions: Counter
+    let prefixCacheQueries: Counter
+    let prefixCacheHits: Counter
     let successStop: Counter
     let successLength: Counter
     let specDrafts: Counter
@@ -57,6 +61,8 @@ final class EngineMetrics: Sendable {
         promptTokens = Counter(label: "serve_prompt_tokens_total", factory: factory)
         generationTokens = Counter(label: "serve_generation_tokens_total", factory: factory)
         numPreemptions = Counter(label: "serve_num_preemptions_total", factory: factory)
+        prefixCacheQueries = Counter(label: "serve_prefix_cache_queries_total", factory: factory)
+        prefixCacheHits = Counter(label: "serve_prefix_cache_hits_total", factory: factory)
         successStop = Counter(
             label: "serve_request_success_total", dimensions: [("finished_reason", "stop")], factory: factory)
         successLength = Counter(
@@ -73,8 +79,8 @@ final class EngineMetrics: Sendable {
         queueTime = Timer(label: "serve_request_queue_time_seconds", factory: factory)
     }
 
-    /// Gauges from a scheduler snapshot; `numNewPreemptions` since the last call.
-    func record(_ stats: SchedulerStats, numNewPreemptions: Int) {
+    /// Gauges from a scheduler snapshot, counters from what changed since `previous` (the last one recorded).
+    func record(_ stats: SchedulerStats, previous: SchedulerStats?) {
         numRequestsRunning.record(stats.numRunning)
         numRequestsWaiting.record(stats.numWaiting)
         kvCacheUsage.record(stats.kvCacheUsage)
@@ -82,7 +88,13 @@ final class EngineMetrics: Sendable {
         for (gauge, count) in zip(waitingPerBucket, stats.waitingPerBucket) {
             gauge.record(count)
         }
-        if numNewPreemptions > 0 { numPreemptions.increment(by: numNewPreemptions) }
+        func increment(_ counter: Counter, _ total: KeyPath<SchedulerStats, Int>) {
+            let delta = stats[keyPath: total] - (previous?[keyPath: total] ?? 0)
+            if delta > 0 { counter.increment(by: delta) }
+        }
+        increment(numPreemptions, \.numPreemptionsTotal)
+        increment(prefixCacheQueries, \.numPrefixCacheQueryTokens)
+        increment(prefixCacheHits, \.numPrefixCacheHitTokens)
     }
 }
 

@@ -34,6 +34,8 @@ struct GeneratedToken: Sendable, Equatable {
 struct GenerationUsage: Sendable, Equatable {
     var promptTokens: Int
     var completionTokens: Int
+    /// Prompt tokens read from the prefix cache instead of computed (at the sequence's first admission).
+    var cachedPromptTokens: Int = 0
     /// With a prediction: its tokens that appeared in the output (accepted as drafts), and the others.
     var acceptedPredictionTokens: Int? = nil
     var rejectedPredictionTokens: Int? = nil

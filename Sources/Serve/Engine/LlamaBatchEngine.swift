@@ -40,7 +40,7 @@ final class LlamaBatchEngine: GenerationEngine {
             maxDraftTokens: config.speculation.maxDraftTokens)
         let clock = clock
         logger.info(
-            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, K/V as \(config.kvCacheDType.rawValue), max \(schedulerConfig.maxNumSeqs) sequences, \(schedulerConfig.maxNumBatchedTokens) tokens per step, prompts over \(schedulerConfig.longPrefillTokenThreshold) tokens prefill \(schedulerConfig.longPrefillChunkTokens) per step beside decodes; speculation \(config.speculation.mode.rawValue), up to \(config.speculation.maxDraftTokens) drafts per sequence")
+            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, K/V as \(config.kvCacheDType.rawValue), max \(schedulerConfig.maxNumSeqs) sequences, prefix caching \(schedulerConfig.enablePrefixCaching ? "on" : "off"), \(schedulerConfig.maxNumBatchedTokens) tokens per step, prompts over \(schedulerConfig.longPrefillTokenThreshold) tokens prefill \(schedulerConfig.longPrefillChunkTokens) per step beside decodes; speculation \(config.speculation.mode.rawValue), up to \(config.speculation.maxDraftTokens) drafts per sequence")
         let thread = Thread {
             // Named from inside: on Linux a name set before `start()` is not visible to `Thread.current`.
             Thread.current.name = "llm-engine"
