@@ -21,7 +21,8 @@ struct ChatCompletionsController<Context: RequestContext> {
                 throw APIError.invalidRequest("top_logprobs requires logprobs to be true.", param: "top_logprobs")
             }
         }
-        let options = try GenerationOptions(body.sampling, numTopLogprobs: wantsLogprobs ? body.topLogprobs ?? 0 : nil)
+        let options = try GenerationOptions(
+            body.sampling, numTopLogprobs: wantsLogprobs ? body.topLogprobs ?? 0 : nil, vocabularySize: model.vocabSize)
 
         let promptText: String
         do {

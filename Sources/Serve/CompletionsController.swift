@@ -16,7 +16,7 @@ struct CompletionsController<Context: RequestContext> {
         let body = try await JSONBody.decode(CompletionRequest.self, from: request)
         try model.checkName(body.model)
         if let logprobs = body.logprobs { try GenerationOptions.checkTopLogprobs(logprobs, param: "logprobs") }
-        let options = try GenerationOptions(body.sampling, numTopLogprobs: body.logprobs)
+        let options = try GenerationOptions(body.sampling, numTopLogprobs: body.logprobs, vocabularySize: model.vocabSize)
         let echo = body.echo ?? false
         let maxTokens = body.maxTokens ?? CompletionRequest.defaultMaxTokens
         // max_tokens 0 only makes sense when echoing the prompt.

@@ -18,7 +18,7 @@ struct GenerationOptions: Sendable {
     static let maxStopStrings = 4
     static let maxTopLogprobs = 20
 
-    init(_ input: SamplingInput, numTopLogprobs: Int?) throws(APIError) {
+    init(_ input: SamplingInput, numTopLogprobs: Int?, vocabularySize: Int) throws(APIError) {
         let temperature = input.temperature ?? 1
         try Self.check(temperature, "temperature", in: 0...2)
         let topP = input.topP ?? 1
@@ -61,11 +61,29 @@ struct GenerationOptions: Sendable {
         allowsSpeculation = input.speculate ?? true
         ignoreEos = input.ignoreEos ?? false
         skipSpecialTokens = input.skipSpecialTokens ?? true
+        let logitBias = try Self.logitBias(input.logitBias ?? [:], vocabularySize: vocabularySize)
         sampling = SamplingParams(
             temperature: Float(temperature), topP: Float(topP), topK: max(0, topK), minP: Float(minP),
             presencePenalty: Float(presencePenalty), frequencyPenalty: Float(frequencyPenalty),
             repetitionPenalty: Float(repetitionPenalty), seed: input.seed.map { UInt64(bitPattern: Int64($0)) },
-            numTopLogprobs: numTopLogprobs)
+            numTopLogprobs: numTopLogprobs, logitBias: logitBias)
+    }
+
+    /// `logit_bias` checked: each key a token id of the vocabulary, each bias in -100...100 (OpenAI's range).
+    private static func logitBias(_ input: [String: Double], vocabularySize: Int) throws(APIError) -> [Int: Float] {
+        var bias: [Int: Float] = [:]
+        for (key, value) in input.sorted(by: { $0.key < $1.key }) {
+            guard let token = Int(key), (0..<vocabularySize).contains(token) else {
+                throw APIError.invalidRequest(
+                    "logit_bias keys must be token ids in 0...\(vocabularySize - 1) (got '\(key)').", param: "logit_bias")
+            }
+            guard (-100...100).contains(value) else {
+                throw APIError.invalidRequest(
+                    "logit_bias values must be in [-100, 100] (got \(value) for token \(token)).", param: "logit_bias")
+            }
+            bias[token] = Float(value)
+        }
+        return bias
     }
 
     private static func check(_ value: Double, _ param: String, in range: ClosedRange<Double>) throws(APIError) {

@@ -2,7 +2,8 @@ import Tokenizer
 
 // Request bodies of /v1/completions and /v1/chat/completions as clients send them. Decoding checks
 // types only (a wrong type names its field); ranges are checked by `GenerationOptions`. Unknown fields
-// are ignored, as vLLM does: OpenAI clients send many.
+// are ignored, as vLLM does: OpenAI clients send many; known ones that would change the output and are not
+// implemented are refused (`UnsupportedFields`).
 
 /// `prompt`: a string, a list of strings, a list of token ids, or a list of lists of token ids.
 /// Each element of a list is its own prompt (its own choices).
@@ -78,6 +79,8 @@ struct SamplingInput: Decodable, Sendable {
     var prediction: PredictionInput?
     /// Our extension: false keeps this request from speculating (no drafts), whatever the server's `--spec`.
     var speculate: Bool?
+    /// OpenAI's `logit_bias`: token id (as a string) → bias in -100...100.
+    var logitBias: [String: Double]?
 
     enum CodingKeys: String, CodingKey {
         case temperature, seed, stop, n, stream, user, prediction, speculate
@@ -90,6 +93,7 @@ struct SamplingInput: Decodable, Sendable {
         case ignoreEos = "ignore_eos"
         case skipSpecialTokens = "skip_special_tokens"
         case streamOptions = "stream_options"
+        case logitBias = "logit_bias"
     }
 }
 
@@ -116,6 +120,7 @@ struct CompletionRequest: Decodable, Sendable {
         logprobs = try container.decodeIfPresent(Int.self, forKey: .logprobs)
         echo = try container.decodeIfPresent(Bool.self, forKey: .echo)
         sampling = try SamplingInput(from: decoder)
+        try UnsupportedFields.check(decoder)
     }
 
     static let defaultMaxTokens = 16
@@ -204,6 +209,7 @@ struct ChatCompletionRequest: Decodable, Sendable {
         logprobs = try container.decodeIfPresent(Bool.self, forKey: .logprobs)
         topLogprobs = try container.decodeIfPresent(Int.self, forKey: .topLogprobs)
         sampling = try SamplingInput(from: decoder)
+        try UnsupportedFields.check(decoder)
     }
 
     static let roles: Set<String> = ["system", "developer", "user", "assistant"]

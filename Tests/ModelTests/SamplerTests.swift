@@ -23,6 +23,23 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(Set(draws(SamplingParams(temperature: 1, topP: 0.01))), [4])
     }
 
+    /// logit_bias is added to the logits: -100 removes the argmax from greedy picks, +100 forces a token, and a
+    /// bias shifts sampled frequencies exactly as softmax(logits + bias) says.
+    func testLogitBias() {
+        XCTAssertEqual(Set(draws(SamplingParams(temperature: 0, logitBias: [4: -100]), count: 10)), [0])
+        XCTAssertEqual(Set(draws(SamplingParams(temperature: 0, logitBias: [3: 100]), count: 10)), [3])
+        XCTAssertEqual(Set(draws(SamplingParams(temperature: 1, seed: 3, logitBias: [3: 100]), count: 200)), [3])
+        let samples = draws(SamplingParams(temperature: 1, seed: 2, logitBias: [2: 2.5]), count: 20000)
+        let weights = logits.enumerated().map { exp(Double($1 + ($0 == 2 ? 2.5 : 0))) }
+        let share = Double(samples.filter { $0 == 2 }.count) / Double(samples.count)
+        XCTAssertEqual(share, weights[2] / weights.reduce(0, +), accuracy: 0.015)
+        // Reported logprobs stay the model's own.
+        var sampler = Sampler(params: SamplingParams(temperature: 0, numTopLogprobs: 1, logitBias: [3: 100]), promptTokens: [])
+        let sampled = sample(&sampler, position: 0)
+        XCTAssertEqual(sampled.token, 3)
+        XCTAssertEqual(sampled.topLogprobs.first?.token, 4)
+    }
+
     func testSameSeedSameTokensDifferentSeedDifferentTokens() {
         let a = draws(SamplingParams(temperature: 1, seed: 7), count: 50)
         XCTAssertEqual(a, draws(SamplingParams(temperature: 1, seed: 7), count: 50))

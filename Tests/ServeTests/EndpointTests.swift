@@ -50,6 +50,17 @@ import Testing
         }
     }
 
+    @Test func logitBiasReachesTheEngineAsTokenIds() async throws {
+        let engine = FakeEngine()
+        try await withTestClient(model: .fake(engine: engine)) { client in
+            let response = try await client.post(
+                "/v1/chat/completions",
+                json: #"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2,"logit_bias":{"72":-100,"105":5.5}}"#)
+            #expect(response.status == .ok)
+        }
+        #expect(engine.requests.first?.sampling.logitBias == [72: -100, 105: 5.5])
+    }
+
     @Test func completionWithTokenIdPrompt() async throws {
         let engine = FakeEngine()
         try await withTestClient(model: .fake(engine: engine)) { client in

@@ -127,6 +127,34 @@ struct EngineTests {
         #expect(stats.numFreeBlocks == 16)
     }
 
+    /// logit_bias with the real model: banning the greedy first token changes the first token to the runner-up,
+    /// and +100 on a token makes greedy decoding repeat it.
+    @Test func logitBiasBansAndForcesTokens() async throws {
+        let fixture = try EngineFixture.shared
+        let engine = fixture.makeEngine()
+        defer { engine.shutdown() }
+        let prompt = "The capital of France is"
+        let plain = try await fixture.collect(try engine.generate(fixture.request(prompt, maxTokens: 4)))
+        let first = try #require(plain.tokens.first)
+        var banned = fixture.request(prompt, maxTokens: 4)
+        banned.sampling.logitBias = [first: -100]
+        let output = try await fixture.collect(try engine.generate(banned))
+        let promptTokens = fixture.encode(prompt)
+        let runner = ModelRunner(model: fixture.model, numBlocks: 1, blockSize: 16)
+        try runner.forward(ForwardBatch([
+            ScheduledChunk(tokens: promptTokens, numCachedTokens: 0, blockTable: [0], logitIndices: [promptTokens.count - 1])
+        ]))
+        let runnerUp = runner.withLogits(row: 0) { logits in
+            (0..<logits.count).filter { $0 != first }.max { logits[$0] < logits[$1] }!
+        }
+        #expect(output.tokens.first == runnerUp)
+        #expect(!output.tokens.contains(first))
+        var forced = fixture.request(prompt, maxTokens: 3)
+        forced.sampling.logitBias = [1000: 100]
+        let forcedOutput = try await fixture.collect(try engine.generate(forced))
+        #expect(forcedOutput.tokens == [1000, 1000, 1000])
+    }
+
     @Test func seededSamplingIsReproducible() async throws {
         let fixture = try EngineFixture.shared
         let engine = fixture.makeEngine()

@@ -65,6 +65,16 @@ import Testing
         (#"{"prompt":"Hi","prediction":{"type":"content","content":[{"type":"image_url"}]}}"#, "prediction.content[0]"),
         (#"{"prompt":"Hi","prediction":{"type":"content","content":"\#(String(repeating: "x", count: 65))"}}"#, "prediction"),
         (#"{"prompt":"Hi","speculate":"no"}"#, "speculate"),
+        (#"{"prompt":"Hi","logit_bias":{"300":5}}"#, "logit_bias"),
+        (#"{"prompt":"Hi","logit_bias":{"-1":5}}"#, "logit_bias"),
+        (#"{"prompt":"Hi","logit_bias":{"abc":5}}"#, "logit_bias"),
+        (#"{"prompt":"Hi","logit_bias":{"72":101}}"#, "logit_bias"),
+        (#"{"prompt":"Hi","logit_bias":{"72":"up"}}"#, "logit_bias[72]"),
+        (#"{"prompt":"Hi","best_of":3}"#, "best_of"),
+        (#"{"prompt":"Hi","suffix":" the end"}"#, "suffix"),
+        (#"{"prompt":"Hi","min_tokens":4}"#, "min_tokens"),
+        (#"{"prompt":"Hi","guided_json":{"type":"object"}}"#, "guided_json"),
+        (#"{"prompt":"Hi","use_beam_search":true}"#, "use_beam_search"),
     ]
 
     @Test(arguments: badCompletions)
@@ -99,6 +109,14 @@ import Testing
         (#"{"messages":[{"role":"user","content":"Hi"}],"n":100}"#, "n"),
         (#"{"messages":[{"role":"user","content":"Hi"}],"stream":"true"}"#, "stream"),
         (#"{"messages":[{"role":"user","content":"\#(String(repeating: "x", count: 80))"}]}"#, "max_tokens"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"f"}}]}"#, "tools"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"tool_choice":"required"}"#, "tool_choice"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"functions":[{"name":"f"}]}"#, "functions"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"function_call":"auto"}"#, "function_call"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"modalities":["text","audio"]}"#, "modalities"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"audio":{"voice":"alloy","format":"wav"}}"#, "audio"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"reasoning_effort":"high"}"#, "reasoning_effort"),
+        (#"{"messages":[{"role":"user","content":"Hi"}],"logit_bias":{"1000":1}}"#, "logit_bias"),
     ]
 
     @Test(arguments: badChats)
@@ -127,6 +145,20 @@ import Testing
             #expect(good.status == .ok)
             let streamed = try await client.post("/v1/completions", json: #"{"prompt":"Hi","stream":true}"#)
             #expect(try streamed.sseEvents().count == 8)
+        }
+    }
+
+    /// Fields that ask for nothing this server lacks are accepted: no tools, tool_choice "none", text modality,
+    /// best_of 1, an empty suffix, and fields that change nothing in the output.
+    @Test func harmlessValuesOfUnsupportedFieldsAreAccepted() async throws {
+        try await withTestClient { client in
+            let chat = #"{"messages":[{"role":"user","content":"Hi"}],"max_tokens":2,"tools":[],"tool_choice":"none","#
+                + #""modalities":["text"],"parallel_tool_calls":false,"store":false,"metadata":{"a":"b"},"service_tier":"auto"}"#
+            let chatStatus = try await client.post("/v1/chat/completions", json: chat).status
+            #expect(chatStatus == .ok)
+            let completion = #"{"prompt":"Hi","max_tokens":2,"best_of":1,"suffix":"","tools":null,"logit_bias":{}}"#
+            let completionStatus = try await client.post("/v1/completions", json: completion).status
+            #expect(completionStatus == .ok)
         }
     }
 

@@ -57,8 +57,8 @@ public struct Sampler: Sendable {
             topLogprobs: Self.topIndices(logits, count: numTop).map { TokenLogprob(token: $0, logprob: logits[$0] - logNormalizer) })
     }
 
-    /// Warps `logits` ([vocab]) into the distribution to sample from: penalties (from accepted tokens only),
-    /// then temperature, then min-p, top-k and top-p, normalized. Temperature 0 puts all mass on the argmax.
+    /// Warps `logits` ([vocab]) into the distribution to sample from: penalties (from accepted tokens only) and
+    /// the logit bias, then temperature, then min-p, top-k and top-p, normalized. Temperature 0 puts all mass on the argmax.
     public func distribution(_ logits: UnsafeBufferPointer<Float>, into distribution: inout TokenDistribution) {
         distribution.prepare(vocabularySize: logits.count)
         // Moved out while filled, so the closure below can append to it (no copy: the storage stays unique).
@@ -81,6 +81,9 @@ public struct Sampler: Sendable {
         }
         for (token, count) in outputCounts where token < logits.count {
             logits[token] -= params.frequencyPenalty * Float(count) + params.presencePenalty
+        }
+        for (token, bias) in params.logitBias where token >= 0 && token < logits.count {
+            logits[token] += bias
         }
     }
 

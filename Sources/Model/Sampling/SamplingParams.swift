@@ -19,19 +19,22 @@ public struct SamplingParams: Sendable, Equatable {
     /// Which choice of an n > 1 request this sequence is: part of every draw's key, so choices sharing a seed
     /// still differ.
     public var choiceIndex: Int
+    /// Added to a token's logit before anything else warps it (OpenAI's `logit_bias`, -100...100: -100 all but
+    /// bans a token, 100 all but forces it).
+    public var logitBias: [Int: Float]
 
     public init(temperature: Float = 1, topP: Float = 1, topK: Int = 0, minP: Float = 0, presencePenalty: Float = 0,
                 frequencyPenalty: Float = 0, repetitionPenalty: Float = 1, seed: UInt64? = nil, numTopLogprobs: Int? = nil,
-                choiceIndex: Int = 0) {
+                choiceIndex: Int = 0, logitBias: [Int: Float] = [:]) {
         self.temperature = temperature; self.topP = topP; self.topK = topK; self.minP = minP
         self.presencePenalty = presencePenalty; self.frequencyPenalty = frequencyPenalty
         self.repetitionPenalty = repetitionPenalty; self.seed = seed; self.numTopLogprobs = numTopLogprobs
-        self.choiceIndex = choiceIndex
+        self.choiceIndex = choiceIndex; self.logitBias = logitBias
     }
 
     public static let greedy = SamplingParams(temperature: 0)
 
-    var hasPenalties: Bool { presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 }
+    var hasPenalties: Bool { presencePenalty != 0 || frequencyPenalty != 0 || repetitionPenalty != 1 || !logitBias.isEmpty }
 }
 
 public struct TokenLogprob: Sendable, Equatable {
