@@ -10,6 +10,11 @@ enum JSONBody {
     static let maxDepth = 64
 
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+        try await decodeWithBody(type, from: request).value
+    }
+
+    /// `decode`, also returning the body's bytes (for a field whose exact text matters, see `RawJSON`).
+    static func decodeWithBody<T: Decodable>(_ type: T.Type, from request: Request) async throws -> (value: T, body: Data) {
         try checkContentType(request.headers[.contentType])
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBytes {
             throw APIError.payloadTooLarge(limit: maxBytes)
@@ -26,7 +31,7 @@ enum JSONBody {
         let data = Data(buffer.readableBytesView)
         try checkNesting(data)
         do {
-            return try JSONDecoder().decode(T.self, from: data)
+            return (try JSONDecoder().decode(T.self, from: data), data)
         } catch let error as DecodingError {
             // Foundation reports a fractional or out-of-range number for an integer field as
             // "not valid JSON" without a coding path; say what is actually wrong.

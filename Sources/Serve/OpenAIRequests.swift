@@ -81,6 +81,8 @@ struct SamplingInput: Decodable, Sendable {
     var speculate: Bool?
     /// OpenAI's `logit_bias`: token id (as a string) → bias in -100...100.
     var logitBias: [String: Double]?
+    /// OpenAI's `response_format` (see `ResponseFormat`).
+    var responseFormat: ResponseFormatInput?
 
     enum CodingKeys: String, CodingKey {
         case temperature, seed, stop, n, stream, user, prediction, speculate
@@ -94,6 +96,7 @@ struct SamplingInput: Decodable, Sendable {
         case skipSpecialTokens = "skip_special_tokens"
         case streamOptions = "stream_options"
         case logitBias = "logit_bias"
+        case responseFormat = "response_format"
     }
 }
 

@@ -40,6 +40,26 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(sampled.topLogprobs.first?.token, 4)
     }
 
+    /// A bitset of allowed tokens: greedy takes the best allowed token, sampling renormalizes over the allowed
+    /// ones, and a disallowed token never comes out whatever its bias.
+    func testAllowedTokensRestrictTheDistribution() {
+        let allowed: [UInt64] = [(1 << 1) | (1 << 2) | (1 << 5)]
+        func draws(_ params: SamplingParams, count: Int) -> [Int] {
+            var sampler = Sampler(params: params, promptTokens: [])
+            return (0..<count).map { position in
+                logits.withUnsafeBufferPointer { logits in
+                    allowed.withUnsafeBufferPointer { sampler.sample(logits, position: position, allowedTokens: $0).token }
+                }
+            }
+        }
+        XCTAssertEqual(Set(draws(.greedy, count: 5)), [1])
+        XCTAssertEqual(Set(draws(SamplingParams(temperature: 0, logitBias: [4: 100]), count: 5)), [1])
+        let samples = draws(SamplingParams(temperature: 1, seed: 5), count: 20000)
+        XCTAssertEqual(Set(samples), [1, 2, 5])
+        let weights = [1, 2, 5].map { exp(Double(logits[$0])) }
+        XCTAssertEqual(Double(samples.filter { $0 == 2 }.count) / 20000, weights[1] / weights.reduce(0, +), accuracy: 0.015)
+    }
+
     func testSameSeedSameTokensDifferentSeedDifferentTokens() {
         let a = draws(SamplingParams(temperature: 1, seed: 7), count: 50)
         XCTAssertEqual(a, draws(SamplingParams(temperature: 1, seed: 7), count: 50))

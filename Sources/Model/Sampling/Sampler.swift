@@ -36,12 +36,14 @@ public struct Sampler: Sendable {
 
     /// The token for output position `position` from `logits` ([vocab]): the argmax of the penalized logits
     /// when temperature is 0, else a draw (stream `.sample`) from `distribution`. Does not record the token:
-    /// call `accept` once it stands.
-    public mutating func sample(_ logits: UnsafeBufferPointer<Float>, position: Int) -> SampledToken {
+    /// call `accept` once it stands. `allowedTokens`: see `distribution`.
+    public mutating func sample(
+        _ logits: UnsafeBufferPointer<Float>, position: Int, allowedTokens: UnsafeBufferPointer<UInt64>? = nil
+    ) -> SampledToken {
         // Moved out of self while filled (no copy): distribution(_:into:) reads self too.
         var warped = scratch
         scratch = TokenDistribution()
-        distribution(logits, into: &warped)
+        distribution(logits, into: &warped, allowedTokens: allowedTokens)
         let token = warped.draw(unit: unit(position: position, stream: .sample))
         scratch = warped
         return sampledToken(token, logits: logits)
@@ -59,17 +61,39 @@ public struct Sampler: Sendable {
 
     /// Warps `logits` ([vocab]) into the distribution to sample from: penalties (from accepted tokens only) and
     /// the logit bias, then temperature, then min-p, top-k and top-p, normalized. Temperature 0 puts all mass on the argmax.
-    public func distribution(_ logits: UnsafeBufferPointer<Float>, into distribution: inout TokenDistribution) {
+    /// `allowedTokens` (a constraint such as a JSON grammar; a bitset, token t is bit t % 64 of word t / 64) leaves
+    /// the other tokens no mass at all, before anything else: what survives is the model's distribution renormalized
+    /// over the allowed tokens. At least one token must be allowed.
+    public func distribution(
+        _ logits: UnsafeBufferPointer<Float>, into distribution: inout TokenDistribution,
+        allowedTokens: UnsafeBufferPointer<UInt64>? = nil
+    ) {
         distribution.prepare(vocabularySize: logits.count)
         // Moved out while filled, so the closure below can append to it (no copy: the storage stays unique).
         var support = distribution.support
         distribution.support = []
         distribution.probabilities.withUnsafeMutableBufferPointer { weights in
             _ = weights.update(fromContentsOf: logits)
+            if let allowedTokens { Self.mask(weights, allowing: allowedTokens) }
             applyPenalties(weights)
             Self.warp(weights, support: &support, params: params)
         }
         distribution.support = support
+    }
+
+    /// -infinity for every token whose bit is clear.
+    static func mask(_ logits: UnsafeMutableBufferPointer<Float>, allowing allowed: UnsafeBufferPointer<UInt64>) {
+        for wordIndex in 0..<min(allowed.count, (logits.count + 63) / 64) {
+            var cleared = ~allowed[wordIndex]
+            while cleared != 0 {
+                let token = wordIndex * 64 + cleared.trailingZeroBitCount
+                guard token < logits.count else { break }
+                logits[token] = -.infinity
+                cleared &= cleared - 1
+            }
+        }
+        // Tokens past the bitset are not allowed either.
+        for token in min(logits.count, allowed.count * 64)..<logits.count { logits[token] = -.infinity }
     }
 
     private func applyPenalties(_ logits: UnsafeMutableBufferPointer<Float>) {
