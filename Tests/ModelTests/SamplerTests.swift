@@ -60,6 +60,37 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(Double(samples.filter { $0 == 2 }.count) / 20000, weights[1] / weights.reduce(0, +), accuracy: 0.015)
     }
 
+    /// Every value the API accepts gives a sane result, at the edges of each range (issue 13): a temperature so small
+    /// that 1/T overflows is greedy; a repetition penalty so small that a seen logit overflows picks that token as
+    /// its limit does; the smallest top-p keeps the argmax; the largest penalties and biases still give tokens of the
+    /// vocabulary drawn from a finite distribution.
+    func testSamplingParametersAtTheEdgesOfTheirRanges() {
+        let tiny = Float.leastNonzeroMagnitude
+        for temperature in [tiny, Float.leastNormalMagnitude, 1e-30, 1e-6] {
+            XCTAssertEqual(Set(draws(SamplingParams(temperature: temperature, seed: 1), count: 50)), [4], "T=\(temperature)")
+        }
+        XCTAssertEqual(Set(draws(SamplingParams(temperature: 1, topP: tiny, seed: 1), count: 50)), [4])
+        XCTAssertEqual(Set(draws(SamplingParams(temperature: 1, minP: 1, seed: 1), count: 50)), [4])
+        XCTAssertEqual(Set(draws(SamplingParams(temperature: 1, topK: 1, seed: 1), count: 50)), [4])
+        XCTAssertEqual(Set(draws(SamplingParams(temperature: 2, topK: Int.max, seed: 1), count: 3000)), Set(logits.indices))
+        // Token 1 was seen: dividing its positive logit by the tiniest penalty overflows to +inf, the limit of an
+        // ever stronger preference for it.
+        for temperature: Float in [0, 1, 2] {
+            let params = SamplingParams(temperature: temperature, repetitionPenalty: tiny, seed: 1)
+            XCTAssertEqual(Set(draws(params, count: 50, prompt: [1])), [1], "T=\(temperature)")
+        }
+        // The strongest discouragement still leaves a distribution over real tokens.
+        let discouraged = draws(SamplingParams(temperature: 2, repetitionPenalty: 100, seed: 1), count: 500, prompt: [4, 0])
+        XCTAssertTrue(discouraged.allSatisfy { logits.indices.contains($0) })
+        XCTAssertTrue(Set(discouraged).isSuperset(of: [1, 2]))
+        for penalty: Float in [-2, 2] {
+            let params = SamplingParams(temperature: 2, presencePenalty: penalty, frequencyPenalty: penalty, seed: 1)
+            XCTAssertTrue(draws(params, count: 2000).allSatisfy { logits.indices.contains($0) })
+        }
+        let biased = SamplingParams(temperature: 2, seed: 1, logitBias: [0: -100, 1: 100, 2: 100, 3: -100])
+        XCTAssertEqual(Set(draws(biased, count: 500)), [1, 2])
+    }
+
     func testSameSeedSameTokensDifferentSeedDifferentTokens() {
         let a = draws(SamplingParams(temperature: 1, seed: 7), count: 50)
         XCTAssertEqual(a, draws(SamplingParams(temperature: 1, seed: 7), count: 50))

@@ -119,6 +119,9 @@ public struct Sampler: Sendable {
         for value in weights { maxLogit = max(maxLogit, value) }
         // Unnormalized probabilities; the most likely token has 1.
         let inverseTemperature = 1 / params.temperature
+        // The limits, rather than NaNs: a temperature so small that 1/T overflows is greedy, and so is a distribution
+        // one token dominates infinitely (a penalty that overflowed a logit; or nothing allowed at all).
+        guard inverseTemperature.isFinite, maxLogit.isFinite else { return pointMass(weights, support: &support) }
         var total: Float = 0
         for i in weights.indices {
             weights[i] = expf((weights[i] - maxLogit) * inverseTemperature)
