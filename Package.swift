@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Tokenizer", targets: ["Tokenizer"]),
         .library(name: "Scheduler", targets: ["Scheduler"]),
+        .library(name: "Grammar", targets: ["Grammar"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -40,6 +41,9 @@ let package = Package(
         ),
         .target(name: "Tokenizer", dependencies: ["CSentencePiece"], swiftSettings: optimized),
         .target(name: "Scheduler"),
+        // Structured outputs: JSON Schema -> grammar -> per-step token masks. No dependencies (not even Tokenizer):
+        // it sees a vocabulary only as each token's bytes.
+        .target(name: "Grammar", swiftSettings: optimized),
         .executableTarget(
             name: "Serve",
             dependencies: [
@@ -52,10 +56,11 @@ let package = Package(
             ]
         ),
         // Release-build benchmarks: `swift run -c release bench tokenizer|model`.
-        .executableTarget(name: "Bench", dependencies: ["Model", "Tokenizer", "Scheduler"], swiftSettings: optimized),
+        .executableTarget(name: "Bench", dependencies: ["Model", "Tokenizer", "Scheduler", "Grammar"], swiftSettings: optimized),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Scheduler"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),
+        .testTarget(name: "GrammarTests", dependencies: ["Grammar", "Tokenizer"]),
         .testTarget(
             name: "ServeTests",
             dependencies: [

@@ -86,4 +86,9 @@ struct ByteLevelBPEBackend: TokenizerBackend {
     func tokenToId(_ token: String) -> Int? {
         addedTokenIds[token] ?? bpe.vocab[token]
     }
+
+    func tokenBytes(_ id: Int) -> [UInt8]? {
+        guard id >= 0, id < idToTokenTable.count, idToTokenTable[id] != nil, !specialTokenIds.contains(id) else { return nil }
+        return decoder.tokenBytes[id]
+    }
 }

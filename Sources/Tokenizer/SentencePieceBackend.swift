@@ -92,6 +92,15 @@ struct SentencePieceBackend: TokenizerBackend {
 
     func idToToken(_ id: Int) -> String? { id >= 0 && id < pieces.count ? pieces[id] : nil }
     func tokenToId(_ token: String) -> Int? { pieceIds[token] }
+
+    /// "▁" is a space, `<0xNN>` byte pieces are that byte; control, unused and unknown pieces have no bytes.
+    func tokenBytes(_ id: Int) -> [UInt8]? {
+        guard id >= 0, id < pieceBytes.count else { return nil }
+        switch kinds[id] {
+        case .control, .unused, .unknown: return nil
+        case .normal, .userDefined, .byte: return pieceBytes[id]
+        }
+    }
 }
 
 /// Owns a libsentencepiece processor. Calls are serialized by a mutex, which makes sharing it across

@@ -85,6 +85,14 @@ public final class Tokenizer: Sendable {
     /// The vocabulary spelling of `id` (e.g. `"Ġthe"` or `"▁the"`), or nil.
     public func idToToken(_ id: Int) -> String? { backend.idToToken(id) }
 
+    /// The bytes token `id` adds to a text (byte-level BPE: its characters mapped back through the byte decoder;
+    /// SentencePiece: "▁" as a space, `<0xNN>` as that byte), or nil for special/control tokens and unused ids.
+    /// Unlike `decode`, a SentencePiece piece keeps its leading space (the token is not at the sequence start).
+    public func tokenBytes(_ id: Int) -> [UInt8]? { backend.tokenBytes(id) }
+
+    /// `tokenBytes` of every id below `vocabularySize`: the input of a grammar engine's token vocabulary.
+    public func allTokenBytes() -> [[UInt8]?] { (0..<vocabularySize).map { backend.tokenBytes($0) } }
+
     /// The id of a vocabulary spelling or added token, or nil.
     public func tokenToId(_ token: String) -> Int? { backend.tokenToId(token) }
 

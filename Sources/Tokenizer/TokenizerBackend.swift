@@ -11,6 +11,8 @@ protocol TokenizerBackend: Sendable {
     func appendBytes(of id: Int, skipSpecialTokens: Bool, atSequenceStart: Bool, to bytes: inout [UInt8])
     func idToToken(_ id: Int) -> String?
     func tokenToId(_ token: String) -> Int?
+    /// The bytes `id` stands for in the middle of a text, or nil for special/control tokens and unused ids.
+    func tokenBytes(_ id: Int) -> [UInt8]?
 }
 
 extension TokenizerBackend {
