@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "Serve",
             dependencies: [
-                "Model", "Tokenizer", "Scheduler",
+                "Model", "Tokenizer", "Scheduler", "Grammar",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

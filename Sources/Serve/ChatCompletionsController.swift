@@ -11,7 +11,7 @@ struct ChatCompletionsController<Context: RequestContext> {
     }
 
     func complete(_ request: Request) async throws -> Response {
-        let body = try await JSONBody.decode(ChatCompletionRequest.self, from: request)
+        let (body, rawBody) = try await JSONBody.decodeWithBody(ChatCompletionRequest.self, from: request)
         try model.checkName(body.model)
         let messages = try body.chatMessages()
         let wantsLogprobs = body.logprobs ?? false
@@ -23,6 +23,7 @@ struct ChatCompletionsController<Context: RequestContext> {
         }
         let options = try GenerationOptions(
             body.sampling, numTopLogprobs: wantsLogprobs ? body.topLogprobs ?? 0 : nil, vocabularySize: model.vocabSize)
+        let grammar = try options.grammar(body.sampling.responseFormat, body: rawBody, model: model)
 
         let promptText: String
         do {
@@ -53,7 +54,7 @@ struct ChatCompletionsController<Context: RequestContext> {
         let predictionTokens = try options.prediction?.tokens(codec: model.codec, maxModelLen: model.maxModelLen)
         let requests = options.generationRequests(
             promptTokens: promptTokens, maxTokens: maxTokens, stopTokenIds: model.stopTokenIds,
-            predictionTokens: predictionTokens)
+            predictionTokens: predictionTokens, grammar: grammar)
         let streams = try ChoiceStreams(requests, engine: model.engine)
         let reply = Reply(
             id: makeResponseID(prefix: "chatcmpl"), created: Int(Date().timeIntervalSince1970), model: model,

@@ -13,10 +13,11 @@ struct CompletionsController<Context: RequestContext> {
     }
 
     func complete(_ request: Request) async throws -> Response {
-        let body = try await JSONBody.decode(CompletionRequest.self, from: request)
+        let (body, rawBody) = try await JSONBody.decodeWithBody(CompletionRequest.self, from: request)
         try model.checkName(body.model)
         if let logprobs = body.logprobs { try GenerationOptions.checkTopLogprobs(logprobs, param: "logprobs") }
         let options = try GenerationOptions(body.sampling, numTopLogprobs: body.logprobs, vocabularySize: model.vocabSize)
+        let grammar = try options.grammar(body.sampling.responseFormat, body: rawBody, model: model)
         let echo = body.echo ?? false
         let maxTokens = body.maxTokens ?? CompletionRequest.defaultMaxTokens
         // max_tokens 0 only makes sense when echoing the prompt.
@@ -38,7 +39,7 @@ struct CompletionsController<Context: RequestContext> {
         let requests = prompts.flatMap {
             options.generationRequests(
                 promptTokens: $0.tokens, maxTokens: maxTokens, stopTokenIds: model.stopTokenIds,
-                predictionTokens: predictionTokens)
+                predictionTokens: predictionTokens, grammar: grammar)
         }
         let streams = try ChoiceStreams(requests, engine: model.engine)
 

@@ -1,3 +1,5 @@
+import Foundation
+import Grammar
 import Model
 
 /// Validated sampling and stopping options of one request, shared by both endpoints. Every range is
@@ -93,6 +95,18 @@ struct GenerationOptions: Sendable {
         }
     }
 
+    /// The grammar `response_format` asks for, compiled (and cached) for `model`; nil for free text. 400 for a schema
+    /// it cannot enforce, and for stop strings beside it: one would cut the JSON short while reporting a finished answer.
+    func grammar(_ input: ResponseFormatInput?, body: Data, model: ServedModel) throws(APIError) -> CompiledGrammar? {
+        let grammar = try model.grammar(for: ResponseFormat(input, body: body))
+        if grammar != nil, !stopStrings.isEmpty {
+            throw APIError.invalidRequest(
+                "stop cannot be combined with a JSON response_format: the reply ends when the JSON value is complete.",
+                param: "stop")
+        }
+        return grammar
+    }
+
     /// 400 unless `value` (the number of top logprobs asked for) is in 0...20.
     static func checkTopLogprobs(_ value: Int, param: String) throws(APIError) {
         guard (0...maxTopLogprobs).contains(value) else {
@@ -103,16 +117,19 @@ struct GenerationOptions: Sendable {
 
     /// One engine request per choice of a prompt. Choice `i` draws with choice index `i` (its own random
     /// stream under the same seed), so the choices differ yet the whole response is reproducible.
+    /// With a `grammar`, eos stays a stop token even with ignore_eos: the grammar allows it exactly when the JSON
+    /// value is complete, and nothing else then.
     func generationRequests(
-        promptTokens: [Int], maxTokens: Int, stopTokenIds: Set<Int>, predictionTokens: [Int]? = nil
+        promptTokens: [Int], maxTokens: Int, stopTokenIds: Set<Int>, predictionTokens: [Int]? = nil,
+        grammar: CompiledGrammar? = nil
     ) -> [GenerationRequest] {
         (0..<n).map { index in
             var sampling = self.sampling
             sampling.choiceIndex = index
             return GenerationRequest(
                 promptTokens: promptTokens, maxTokens: maxTokens, sampling: sampling, stopStrings: stopStrings,
-                stopTokenIds: ignoreEos ? [] : stopTokenIds, skipSpecialTokens: skipSpecialTokens,
-                predictionTokens: predictionTokens, allowsSpeculation: allowsSpeculation)
+                stopTokenIds: ignoreEos && grammar == nil ? [] : stopTokenIds, skipSpecialTokens: skipSpecialTokens,
+                predictionTokens: predictionTokens, allowsSpeculation: allowsSpeculation, grammar: grammar)
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Grammar
 import Tokenizer
 
 /// Text <-> token ids and chat templates as the HTTP layer uses them; `Tokenizer` conforms.
@@ -25,6 +26,26 @@ struct ServedModel: Sendable {
     var engine: any GenerationEngine
     /// Unix time the model was loaded (`created` in /v1/models).
     var created: Int = Int(Date().timeIntervalSince1970)
+    /// Compiled `response_format` schemas, by schema text.
+    var grammars = GrammarCache()
+
+    /// The grammar `format` asks for (nil for text); 400 naming the schema keyword it cannot enforce.
+    func grammar(for format: ResponseFormat) throws(APIError) -> CompiledGrammar? {
+        switch format {
+        case .text:
+            return nil
+        case .jsonObject:
+            return CompiledGrammar.anyJSONObject
+        case .jsonSchema(_, let schemaText):
+            do {
+                return try grammars.grammar(forSchema: schemaText)
+            } catch {
+                throw APIError.invalidRequest(
+                    "response_format.json_schema.schema cannot be enforced: \(error)", param: "response_format.json_schema.schema",
+                    code: error.keyword.map { _ in "unsupported_schema_keyword" })
+            }
+        }
+    }
 
     /// 404 unless `requested` (when given) is this model's name.
     func checkName(_ requested: String?) throws(APIError) {

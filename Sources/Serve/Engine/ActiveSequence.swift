@@ -1,3 +1,4 @@
+import Grammar
 import Model
 
 /// Engine-side state of one sequence between `generate` and its `.finished` event: where its events go, how
@@ -12,6 +13,8 @@ struct ActiveSequence {
     var output: SequenceOutput
     /// nil when this sequence does not speculate with a per-sequence proposer.
     var speculation: SequenceSpeculation?
+    /// Where the output is in its grammar (`response_format`); nil when unconstrained.
+    var grammar: GrammarMatcher?
     /// Engine clock (seconds) when `generate` accepted the request.
     let arrivalTime: Double
     /// When the last step produced tokens for it (nil before the first).

@@ -1,3 +1,4 @@
+import Grammar
 import Logging
 import Model
 import Scheduler
@@ -33,6 +34,12 @@ final class EngineLoop {
     let draftModel: DraftModelProposer?
     /// Reused for the target's distribution when verifying a draft model's drafts.
     private var targetDistribution = TokenDistribution()
+    /// Every token's bytes, for grammars (`response_format`); built at the first constrained request.
+    private lazy var grammarVocabulary = TokenVocabulary(
+        tokenBytes: (0..<runner.model.config.vocabSize).map { $0 < tokenizer.vocabularySize ? tokenizer.tokenBytes($0) : nil },
+        eosTokenIds: tokenizer.eosTokenId.map { [$0] } ?? [])
+    /// The tokens a constrained row may take; refilled for each such row.
+    private lazy var grammarMask = TokenMask(count: grammarVocabulary.count)
     /// The scheduler snapshot last given to the metrics (their counters advance by the difference).
     private var lastStats: SchedulerStats?
 
@@ -129,6 +136,7 @@ final class EngineLoop {
                 ? SequenceSpeculation(
                     promptTokens: request.promptTokens, predictionTokens: request.predictionTokens, config: speculation)
                 : nil,
+            grammar: request.grammar.map { GrammarMatcher(grammar: $0, vocabulary: grammarVocabulary) },
             arrivalTime: submission.arrivalTime)
         return true
     }
@@ -198,35 +206,54 @@ final class EngineLoop {
     /// Drafts without probabilities (n-gram, prediction, any greedy draft): the token the sampler draws at that
     /// output position — the one it would draw without drafts — accepted while it equals the draft. A draft
     /// model's drafts when sampling: the rejection rule (`SpeculativeVerification`), which keeps the target's
-    /// distribution exactly. Each token is recorded for penalties before the next row is sampled.
+    /// distribution exactly. Each token is recorded for penalties before the next row is sampled. A constrained
+    /// sequence draws each row from the tokens its grammar allows after the rows before, so a draft the grammar
+    /// refuses is never accepted.
     private func verify(_ chunk: ScheduledChunk, firstRow: Int) -> [SampledToken] {
         let id = chunk.id
         let drafts = chunk.draftTokens
         let usesRejection = active[id]!.sampler.params.temperature > 0 && draftModel?.isDrafting(id) == true
+        var grammar = active[id]!.grammar
         var sampled: [SampledToken] = []
         for row in 0...drafts.count {
             let position = active[id]!.output.numGeneratedTokens + row
             let isDraftRow = row < drafts.count
             let draft = isDraftRow ? drafts[drafts.startIndex + row] : -1
-            let token: SampledToken
+            if let grammar { grammar.fillMask(&grammarMask) }
+            var token = SampledToken(token: -1, logprob: nil, topLogprobs: [])
             var isAccepted = false
-            if usesRejection, isDraftRow, let q = draftModel?.distribution(of: id, draft: row) {
-                token = runner.withLogits(row: firstRow + row) { logits in
-                    active[id]!.sampler.distribution(logits, into: &targetDistribution)
-                    let verdict = active[id]!.sampler.verify(
-                        draft: draft, target: targetDistribution, draftDistribution: q, position: position)
-                    if case .accepted = verdict { isAccepted = true }
-                    return active[id]!.sampler.sampledToken(verdict.token, logits: logits)
+            withAllowedTokens(grammar != nil) { allowed in
+                if usesRejection, isDraftRow, let q = draftModel?.distribution(of: id, draft: row) {
+                    token = runner.withLogits(row: firstRow + row) { logits in
+                        active[id]!.sampler.distribution(logits, into: &targetDistribution, allowedTokens: allowed)
+                        let verdict = active[id]!.sampler.verify(
+                            draft: draft, target: targetDistribution, draftDistribution: q, position: position)
+                        if case .accepted = verdict { isAccepted = true }
+                        return active[id]!.sampler.sampledToken(verdict.token, logits: logits)
+                    }
+                } else {
+                    token = runner.withLogits(row: firstRow + row) {
+                        active[id]!.sampler.sample($0, position: position, allowedTokens: allowed)
+                    }
+                    isAccepted = isDraftRow && token.token == draft
                 }
-            } else {
-                token = runner.withLogits(row: firstRow + row) { active[id]!.sampler.sample($0, position: position) }
-                isAccepted = isDraftRow && token.token == draft
+            }
+            if grammar != nil, !grammar!.accept(token: token.token) {
+                // The mask allowed it, so this is a bug in the grammar engine; the row's token still stands.
+                logger.error("sequence \(id): grammar refused token \(token.token) it allowed")
             }
             active[id]!.sampler.accept(token.token)
             sampled.append(token)
             guard isAccepted else { break }
         }
+        active[id]!.grammar = grammar
         return sampled
+    }
+
+    /// Runs `body` with the grammar mask's words when `isConstrained`, else with nil (no mask, no cost).
+    private func withAllowedTokens(_ isConstrained: Bool, _ body: (UnsafeBufferPointer<UInt64>?) -> Void) {
+        guard isConstrained else { return body(nil) }
+        grammarMask.words.withUnsafeBufferPointer { body($0) }
     }
 
     /// Streams a step's kept tokens, one delta each (as without speculation), and the finish if it came.

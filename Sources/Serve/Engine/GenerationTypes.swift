@@ -1,3 +1,4 @@
+import Grammar
 import Model
 
 // The contract between the HTTP layer and the engine. HTTP turns one OpenAI request into one
@@ -19,6 +20,9 @@ struct GenerationRequest: Sendable {
     var predictionTokens: [Int]? = nil
     /// false: this request never speculates (its steps carry no drafts), whatever the server's mode.
     var allowsSpeculation: Bool = true
+    /// `response_format` json_object / json_schema: every token is drawn from those the grammar allows, and the
+    /// sequence ends (eos) exactly when the JSON value is complete.
+    var grammar: CompiledGrammar? = nil
 }
 
 /// A generated token with what `logprobs` responses need.
