@@ -76,6 +76,9 @@ extension APIError {
 }
 
 extension APIError {
+    /// `{"error": {...}}`: the response body, and the last event of a stream that failed.
+    var body: some Encodable { Envelope(error: self) }
+
     /// The JSON body; `param` and `code` are written as explicit nulls, as OpenAI does.
     private struct Envelope: Encodable {
         var error: APIError

@@ -110,6 +110,8 @@ struct ChatCompletionsController<Context: RequestContext> {
                 case .finished(let reason, let usage):
                     usages.append(usage)
                     try await send(chunk([ChatChunkChoice(index: index, delta: ChatDelta(), finishReason: reason)]))
+                case .failed(let failure):
+                    throw APIError(failure)
                 }
             }
             if includeUsage {

@@ -20,8 +20,9 @@ struct ChoiceStreams: Sendable {
     }
 
     /// Calls `body` with every event of every choice as it arrives (choice index, event), in the calling
-    /// task. Every choice ends with exactly one `.finished`. When `body` throws (the client went away) or
-    /// the task is cancelled, the remaining streams are cancelled, which cancels their sequences.
+    /// task. Every choice ends with exactly one `.finished` or `.failed`. When `body` throws (the client went
+    /// away, or a choice failed) or the task is cancelled, the remaining streams are cancelled, which cancels their
+    /// sequences.
     func forEachEvent(_ body: (Int, GenerationEvent) async throws -> Void) async throws {
         enum Item: Sendable {
             case event(Int, GenerationEvent)
@@ -40,16 +41,20 @@ struct ChoiceStreams: Sendable {
             for await item in merged {
                 switch item {
                 case .event(let index, let event):
-                    if case .finished = event {
+                    switch event {
+                    case .finished, .failed:
                         guard !finished[index] else { continue }
                         finished[index] = true
+                    case .delta:
+                        break
                     }
                     try await body(index, event)
                 case .ended(let index):
-                    // A stream that ends without `.finished` (the engine stopped) still gets one.
+                    // A stream that ends without a last event (the engine went away) failed.
                     if !finished[index] {
                         finished[index] = true
-                        try await body(index, .finished(.length, GenerationUsage(promptTokens: 0, completionTokens: 0)))
+                        try await body(
+                            index, .failed(GenerationFailure(kind: .engineError, message: "The engine stopped before this choice finished.")))
                     }
                     numEnded += 1
                 }
@@ -68,7 +73,7 @@ struct ChoiceStreams: Sendable {
         var usage = GenerationUsage(promptTokens: 0, completionTokens: 0)
     }
 
-    /// Waits for every choice to finish (non-streaming responses).
+    /// Waits for every choice to finish (non-streaming responses); throws the 5xx `APIError` of a choice that failed.
     func collect() async throws -> [Output] {
         var outputs = Array(repeating: Output(), count: streams.count)
         try await forEachEvent { index, event in
@@ -79,6 +84,8 @@ struct ChoiceStreams: Sendable {
             case .finished(let reason, let usage):
                 outputs[index].finishReason = reason
                 outputs[index].usage = usage
+            case .failed(let failure):
+                throw APIError(failure)
             }
         }
         return outputs
@@ -86,6 +93,17 @@ struct ChoiceStreams: Sendable {
 }
 
 extension APIError {
+    /// 500 for an engine error, 503 (with Retry-After) when the server shut down under the sequence.
+    init(_ failure: GenerationFailure) {
+        switch failure.kind {
+        case .engineError:
+            self.init(status: .internalServerError, message: failure.message, type: "server_error", code: failure.kind.rawValue)
+        case .shuttingDown:
+            self.init(status: .serviceUnavailable, message: failure.message, type: "server_error", code: failure.kind.rawValue)
+            headers[.retryAfter] = "5"
+        }
+    }
+
     init(_ error: EngineError) {
         switch error {
         case .overloaded(let limit):
@@ -108,17 +126,24 @@ extension APIError {
 /// `data: {json}\n\n` events, then `data: [DONE]\n\n`, as OpenAI streams.
 enum ServerSentEvents {
     /// A 200 `text/event-stream` response whose events `produce` writes through `send`; each write is
-    /// awaited, so a slow client slows generation instead of growing a buffer.
+    /// awaited, so a slow client slows generation instead of growing a buffer. When `produce` throws an
+    /// `APIError` (a choice failed), the stream ends with that error as its last event, `data: {"error": {...}}`,
+    /// then `data: [DONE]`, as vLLM and OpenAI end a stream that fails after it started.
     static func response(
         _ produce: @escaping @Sendable (_ send: (any Encodable) async throws -> Void) async throws -> Void
     ) -> Response {
         let body = ResponseBody { writer in
             let encoder = JSONEncoder.forResponses()
-            try await produce { event in
+            func send(_ event: any Encodable) async throws {
                 var buffer = ByteBuffer(string: "data: ")
                 buffer.writeBytes(try encoder.encode(event))
                 buffer.writeString("\n\n")
                 try await writer.write(buffer)
+            }
+            do {
+                try await produce(send)
+            } catch let error as APIError {
+                try await send(error.body)
             }
             try await writer.write(ByteBuffer(string: "data: [DONE]\n\n"))
             try await writer.finish(nil)

@@ -130,6 +130,8 @@ struct CompletionsController<Context: RequestContext> {
                 case .finished(let reason, let usage):
                     usages.append(usage)
                     try await send(chunk([CompletionChoice(index: index, text: "", finishReason: reason)]))
+                case .failed(let failure):
+                    throw APIError(failure)
                 }
             }
             if includeUsage {

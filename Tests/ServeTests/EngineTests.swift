@@ -198,10 +198,11 @@ struct EngineTests {
         #expect(streams.count >= 1)
         engine.shutdown(cancelInFlight: true)
         #expect(throws: EngineError.shuttingDown) { try engine.generate(request) }
-        // Every accepted stream still ends with `.finished`.
+        // Every accepted stream still ends with a last event: an error saying why, not a finish.
         for stream in streams {
             let output = try await fixture.collect(stream)
-            #expect(output.finishReason == .length)
+            #expect(output.failure?.kind == .shuttingDown)
+            #expect(output.finishReason == nil)
         }
     }
 
@@ -286,14 +287,16 @@ struct EngineFixture: Sendable {
         var numDeltas = 0
         var finishReason: GenerationFinishReason?
         var usage: GenerationUsage?
+        var failure: GenerationFailure?
         var tokens: [Int] { generated.map(\.token) }
+        var hasEnded: Bool { finishReason != nil || failure != nil }
     }
 
-    /// Reads a stream to its end; records an issue unless `.finished` came last, exactly once.
+    /// Reads a stream to its end; records an issue unless `.finished` or `.failed` came last, exactly once.
     func collect(_ stream: AsyncStream<GenerationEvent>) async throws -> Output {
         var output = Output()
         for await event in stream {
-            #expect(output.finishReason == nil, "event after .finished: \(event)")
+            #expect(!output.hasEnded, "event after the last one: \(event)")
             switch event {
             case .delta(let text, let tokens):
                 output.text += text
@@ -302,9 +305,11 @@ struct EngineFixture: Sendable {
             case .finished(let reason, let usage):
                 output.finishReason = reason
                 output.usage = usage
+            case .failed(let failure):
+                output.failure = failure
             }
         }
-        #expect(output.finishReason != nil, "stream ended without .finished")
+        #expect(output.hasEnded, "stream ended without .finished or .failed")
         return output
     }
 

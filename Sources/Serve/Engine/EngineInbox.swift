@@ -19,7 +19,7 @@ final class EngineInbox: Sendable {
     enum ShutdownMode: Sendable {
         /// Finish every accepted request normally, then stop.
         case drain
-        /// End every accepted request now with `.finished(.length)`, then stop.
+        /// End every accepted request now with `.failed(.shuttingDown)`, then stop.
         case cancelInFlight
     }
 

@@ -32,6 +32,8 @@ final class EngineLoop {
     var stepTimes: StepTimeModel
     /// The draft model (`--spec draft`), nil otherwise.
     let draftModel: DraftModelProposer?
+    /// Injected failures (tests only).
+    private let faults: EngineFaults?
     /// Reused for the target's distribution when verifying a draft model's drafts.
     private var targetDistribution = TokenDistribution()
     /// Every token's bytes, for grammars (`response_format`); built at the first constrained request.
@@ -45,8 +47,10 @@ final class EngineLoop {
 
     init(
         model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, kvCacheDType: KVCacheDType = .f32, speculation: SpeculationConfig,
-        draftModel: LlamaModel? = nil, inbox: EngineInbox, metrics: EngineMetrics, clock: EngineClock, logger: Logger
+        draftModel: LlamaModel? = nil, inbox: EngineInbox, metrics: EngineMetrics, clock: EngineClock, logger: Logger,
+        faults: EngineFaults? = nil
     ) {
+        self.faults = faults
         scheduler = Scheduler(config: schedulerConfig)
         runner = ModelRunner(
             model: model, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize, kvCacheDType: kvCacheDType)
@@ -70,7 +74,9 @@ final class EngineLoop {
         while true {
             let mail = inbox.takeMail()
             receive(mail)
-            if mail.shutdown == .cancelInFlight { endAll(reason: .length) }
+            if mail.shutdown == .cancelInFlight {
+                failAll(GenerationFailure(kind: .shuttingDown, message: "The server shut down before this request finished."))
+            }
             guard scheduler.hasWork else {
                 publishStats()
                 if mail.shutdown != nil { return }
@@ -112,8 +118,7 @@ final class EngineLoop {
         } catch {
             // `generate` checked the limits the scheduler enforces; reaching this is a bug, not a user error.
             logger.error("scheduler refused sequence \(submission.id): \(error)")
-            submission.continuation.yield(
-                .finished(.length, GenerationUsage(promptTokens: request.promptTokens.count, completionTokens: 0)))
+            submission.continuation.yield(.failed(GenerationFailure(kind: .engineError, message: "The scheduler refused this request: \(error).")))
             submission.continuation.finish()
             return false
         }
@@ -155,13 +160,15 @@ final class EngineLoop {
 
         let started = clock.now()
         do {
+            try faults?.beforeForward(plan)
             try draftModel?.fill(&plan)
             try runner.forward(ForwardBatch(plan.chunks))
         } catch {
-            // The scheduler only plans valid batches; if the model disagrees, end these sequences rather
-            // than retrying the same batch forever.
-            logger.error("forward failed: \(error); ending \(plan.chunks.count) sequences")
-            for chunk in plan.chunks { end(chunk.id, reason: .length) }
+            // The scheduler only plans valid batches; if the model disagrees, these sequences fail rather than
+            // retry the same batch forever. Their clients get an error, not a finish.
+            logger.error("forward failed: \(error); failing \(plan.chunks.count) sequences")
+            let failure = GenerationFailure(kind: .engineError, message: "The model failed on this request's step: \(error).")
+            for chunk in plan.chunks { fail(chunk.id, failure) }
             publishStats()
             return true
         }
@@ -303,18 +310,16 @@ final class EngineLoop {
         if !sequence.hasStarted { inbox.markStarted(1) }
     }
 
-    /// Ends sequence `id` from outside its output (forward failure, shutdown): frees it in the scheduler, flushes
-    /// held-back text and sends `.finished`.
-    private func end(_ id: SequenceID, reason: GenerationFinishReason) {
-        _ = scheduler.finish(id, reason: reason == .stop ? .stop : .length)
+    /// Ends sequence `id` with `failure` (a forward failure, a shutdown that could not wait): frees it in the
+    /// scheduler and sends `.failed` as its last event. Text held back for stop strings is dropped with it.
+    private func fail(_ id: SequenceID, _ failure: GenerationFailure) {
+        _ = scheduler.finish(id, reason: .cancelled)
         draftModel?.remove(id)
-        guard var sequence = active.removeValue(forKey: id) else { return }
+        guard let sequence = active.removeValue(forKey: id) else { return }
         if !sequence.hasStarted { inbox.markStarted(1) }
-        let (tail, finalReason) = sequence.output.finish(reason: reason)
-        if !tail.isEmpty { sequence.continuation.yield(.delta(text: tail, tokens: [])) }
-        sequence.continuation.yield(.finished(finalReason, sequence.usage))
+        sequence.continuation.yield(.failed(failure))
         sequence.continuation.finish()
-        recordFinish(sequence, reason: finalReason)
+        metrics.failures.increment()
     }
 
     private func recordFinish(_ sequence: ActiveSequence, reason: GenerationFinishReason) {
@@ -323,9 +328,9 @@ final class EngineLoop {
         (reason == .stop ? metrics.successStop : metrics.successLength).increment()
     }
 
-    /// Shutdown without draining: every sequence ends now.
-    private func endAll(reason: GenerationFinishReason) {
-        for id in Array(active.keys).sorted() { end(id, reason: reason) }
+    /// Shutdown without draining: every sequence fails now.
+    private func failAll(_ failure: GenerationFailure) {
+        for id in Array(active.keys).sorted() { fail(id, failure) }
     }
 
     private func publishStats() {

@@ -19,6 +19,7 @@ import Scheduler
 /// - `serve_prefix_cache_queries_total`, `serve_prefix_cache_hits_total`: prompt tokens admissions looked up in
 ///   the prefix cache, and found there (their ratio is the hit rate).
 /// - `serve_request_success_total{finished_reason="stop"|"length"}`; cancelled requests are not counted.
+/// - `serve_request_failure_total`: sequences that ended with an error (a failed step, a shutdown cut short).
 /// - Speculative decoding: `serve_spec_decode_num_drafts_total` (sequence-steps that verified drafts),
 ///   `serve_spec_decode_num_draft_tokens_total`, `serve_spec_decode_num_accepted_tokens_total`, and
 ///   `serve_spec_decode_num_accepted_tokens_per_pos_total{position="0"|...}` (draft i accepted).
@@ -41,6 +42,7 @@ final class EngineMetrics: Sendable {
     let prefixCacheHits: Counter
     let successStop: Counter
     let successLength: Counter
+    let failures: Counter
     let specDrafts: Counter
     let specDraftTokens: Counter
     let specAcceptedTokens: Counter
@@ -67,6 +69,7 @@ final class EngineMetrics: Sendable {
             label: "serve_request_success_total", dimensions: [("finished_reason", "stop")], factory: factory)
         successLength = Counter(
             label: "serve_request_success_total", dimensions: [("finished_reason", "length")], factory: factory)
+        failures = Counter(label: "serve_request_failure_total", factory: factory)
         specDrafts = Counter(label: "serve_spec_decode_num_drafts_total", factory: factory)
         specDraftTokens = Counter(label: "serve_spec_decode_num_draft_tokens_total", factory: factory)
         specAcceptedTokens = Counter(label: "serve_spec_decode_num_accepted_tokens_total", factory: factory)

@@ -49,8 +49,25 @@ enum GenerationEvent: Sendable, Equatable {
     /// New text (never splitting a UTF-8 character; may be "" while text is held back) and the tokens
     /// sampled since the last delta.
     case delta(text: String, tokens: [GeneratedToken])
-    /// Always the last event. `.stop` = eos or a stop string, `.length` = max tokens (or the context) reached.
+    /// The last event of a sequence that completed. `.stop` = eos or a stop string, `.length` = max tokens (or the
+    /// context) reached.
     case finished(GenerationFinishReason, GenerationUsage)
+    /// The last event of a sequence that could not complete (the forward pass failed, the server shut down before
+    /// it finished): an error, never dressed up as a finish.
+    case failed(GenerationFailure)
+}
+
+/// Why a sequence ended without completing; reaches the client as a 5xx or a stream's error event.
+struct GenerationFailure: Error, Sendable, Equatable {
+    enum Kind: String, Sendable {
+        /// The model failed (e.g. a forward pass threw).
+        case engineError = "engine_error"
+        /// The server stopped before the sequence finished (shutdown grace period over).
+        case shuttingDown = "shutting_down"
+    }
+
+    var kind: Kind
+    var message: String
 }
 
 enum GenerationFinishReason: String, Sendable, Equatable {

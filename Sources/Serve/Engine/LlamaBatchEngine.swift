@@ -27,7 +27,7 @@ final class LlamaBatchEngine: GenerationEngine {
     init(
         model: LlamaModel, tokenizer: Tokenizer, config: EngineConfig = EngineConfig(), draftModel: LlamaModel? = nil,
         metricsFactory: any MetricsFactory = NOOPMetricsHandler.instance,
-        logger: Logger = Logger(label: "serve.engine")
+        logger: Logger = Logger(label: "serve.engine"), faults: EngineFaults? = nil
     ) {
         self.model = model
         self.config = config
@@ -47,7 +47,7 @@ final class LlamaBatchEngine: GenerationEngine {
             let loop = EngineLoop(
                 model: model, tokenizer: tokenizer, schedulerConfig: schedulerConfig, kvCacheDType: config.kvCacheDType,
                 speculation: config.speculation, draftModel: draftModel, inbox: inbox,
-                metrics: metrics, clock: clock, logger: logger)
+                metrics: metrics, clock: clock, logger: logger, faults: faults)
             loop.run()
             inbox.markExited()
         }
@@ -104,7 +104,7 @@ final class LlamaBatchEngine: GenerationEngine {
     var stats: SchedulerStats? { inbox.stats }
 
     /// Stops accepting requests (`generate` throws `.shuttingDown`), finishes the accepted ones — normally,
-    /// or at once with `.finished(.length)` when `cancelInFlight` — and waits for the engine thread to end.
+    /// or at once with a `.failed(.shuttingDown)` event when `cancelInFlight` — and waits for the engine thread to end.
     /// Blocks the caller: call it from a thread or task that may block.
     func shutdown(cancelInFlight: Bool = false) {
         inbox.shutdown(cancelInFlight ? .cancelInFlight : .drain)
