@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// The engine streams of one HTTP request, one per choice (prompts × n), consumed together.
 struct ChoiceStreams: Sendable {
@@ -24,21 +25,45 @@ struct ChoiceStreams: Sendable {
     /// away, or a choice failed) or the task is cancelled, the remaining streams are cancelled, which cancels their
     /// sequences.
     func forEachEvent(_ body: (Int, GenerationEvent) async throws -> Void) async throws {
+        // One choice (nearly every request): read the engine's stream directly, so a client that stops reading
+        // leaves the events in that stream, whose bound the engine enforces.
+        if streams.count == 1 {
+            var hasEnded = false
+            for await event in streams[0] {
+                guard !hasEnded else { continue }
+                if case .delta = event {} else { hasEnded = true }
+                try await body(0, event)
+            }
+            if !hasEnded { try await body(0, .failed(Self.engineGone)) }
+            return
+        }
         enum Item: Sendable {
             case event(Int, GenerationEvent)
             case ended(Int)
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            let (merged, continuation) = AsyncStream<Item>.makeStream()
+            // Bounded like the engine's streams: a choice whose events do not fit stops being read, so its own
+            // stream fills and the engine cancels it; the request then fails here.
+            let capacity = streams.count * (EngineConfig().maxBufferedEvents + ActiveSequence.reservedEvents)
+            let (merged, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
+            let overflowed = Flag()
             for (index, stream) in streams.enumerated() {
                 group.addTask {
-                    for await event in stream { continuation.yield(.event(index, event)) }
+                    for await event in stream {
+                        if case .dropped = continuation.yield(.event(index, event)) {
+                            overflowed.set()
+                            return
+                        }
+                    }
                     continuation.yield(.ended(index))
                 }
             }
             var finished = Array(repeating: false, count: streams.count)
             var numEnded = 0
             for await item in merged {
+                if overflowed.isSet {
+                    throw APIError(GenerationFailure(kind: .slowClient, message: "The client stopped reading this stream; the request was cancelled."))
+                }
                 switch item {
                 case .event(let index, let event):
                     switch event {
@@ -53,8 +78,7 @@ struct ChoiceStreams: Sendable {
                     // A stream that ends without a last event (the engine went away) failed.
                     if !finished[index] {
                         finished[index] = true
-                        try await body(
-                            index, .failed(GenerationFailure(kind: .engineError, message: "The engine stopped before this choice finished.")))
+                        try await body(index, .failed(Self.engineGone))
                     }
                     numEnded += 1
                 }
@@ -64,6 +88,14 @@ struct ChoiceStreams: Sendable {
             group.cancelAll()
         }
     }
+
+    private final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .relaxed) }
+        var isSet: Bool { value.load(ordering: .relaxed) }
+    }
+
+    private static let engineGone = GenerationFailure(kind: .engineError, message: "The engine stopped before this choice finished.")
 
     /// Everything one choice produced.
     struct Output: Sendable {
@@ -101,6 +133,8 @@ extension APIError {
         case .shuttingDown:
             self.init(status: .serviceUnavailable, message: failure.message, type: "server_error", code: failure.kind.rawValue)
             headers[.retryAfter] = "5"
+        case .slowClient:
+            self.init(status: .requestTimeout, message: failure.message, code: failure.kind.rawValue)
         }
     }
 

@@ -76,3 +76,34 @@ struct FailureTests {
         #expect(engine.stats?.kvCacheUsage == 0)
     }
 }
+
+/// A client that keeps its connection but stops reading: its stream holds at most `maxBufferedEvents` events, then
+/// its sequence is cancelled (batch slot and KV freed) and the stream ends with a slow-client error. The engine
+/// never waits for it, so a stream being read beside it runs to completion with the reference tokens.
+@Suite(.enabled(if: EngineFixture.isAvailable, "weights/smol-135m not fetched"))
+struct SlowClientTests {
+    @Test(.timeLimit(.minutes(2)))
+    func anUnreadStreamIsBoundedAndCancelledWithoutStallingOthers() async throws {
+        let fixture = try EngineFixture.shared
+        var config = EngineConfig()
+        config.maxBufferedEvents = 8
+        config.speculation.mode = .off
+        let engine = fixture.makeEngine(config)
+        defer { engine.shutdown() }
+        var unread = fixture.request("Count to one hundred: 1, 2, 3,", maxTokens: 400)
+        unread.stopTokenIds = []
+        let unreadStream = try engine.generate(unread)
+        var read = fixture.request("The three primary colors are", maxTokens: 40)
+        read.stopTokenIds = []
+        let output = try await fixture.collect(try engine.generate(read))
+        let alone = try fixture.greedyAlone("The three primary colors are", maxTokens: 40, stopTokenIds: [])
+        #expect(output.tokens == alone.tokens)
+        try await waitUntil { engine.stats?.numRunning == 0 }
+        #expect(engine.stats?.kvCacheUsage == 0, "the unread sequence still holds blocks")
+
+        let late = try await fixture.collect(unreadStream)
+        #expect(late.numDeltas == 8, "buffered beyond the bound: \(late.numDeltas)")
+        #expect(late.failure?.kind == .slowClient)
+        #expect(late.finishReason == nil)
+    }
+}

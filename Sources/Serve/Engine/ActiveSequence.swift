@@ -23,6 +23,14 @@ struct ActiveSequence {
     var hasStarted = false
     /// Prompt tokens the prefix cache held when it first ran (where its first chunk started).
     var numCachedPromptTokens = 0
+    /// Its client stopped reading: `maxBufferedEvents` events wait unread in its stream. The engine never waits
+    /// for a client (that would stall every other stream of the batch) and never buffers without bound; it fails
+    /// the sequence at the end of the step instead, freeing its batch slot and KV blocks.
+    var isOverflowing = false
+
+    /// Slots a stream keeps beyond `maxBufferedEvents`, so its last events (a held-back tail and the finish, or
+    /// the failure) always fit.
+    static let reservedEvents = 2
 
     var usage: GenerationUsage {
         let prediction = speculation?.predictionUsage

@@ -25,6 +25,9 @@ struct EngineConfig: Sendable, Equatable {
     var maxWaitSeconds: Double = 2.0
     /// Automatic prefix caching (`SchedulerConfig.enablePrefixCaching`).
     var enablePrefixCaching = true
+    /// Events (about one per token, a few hundred bytes each) a stream may hold unread; a client further behind has
+    /// its request cancelled, so an open connection that stopped reading costs bounded memory and never slows the batch.
+    var maxBufferedEvents = 1024
     var speculation = SpeculationConfig()
 
     /// Blocks that fit the memory budget for `model` (at least one).

@@ -34,6 +34,8 @@ final class EngineLoop {
     let draftModel: DraftModelProposer?
     /// Injected failures (tests only).
     private let faults: EngineFaults?
+    /// Events a stream may hold unread before its sequence is cancelled (`EngineConfig.maxBufferedEvents`).
+    let maxBufferedEvents: Int
     /// Reused for the target's distribution when verifying a draft model's drafts.
     private var targetDistribution = TokenDistribution()
     /// Every token's bytes, for grammars (`response_format`); built at the first constrained request.
@@ -48,9 +50,10 @@ final class EngineLoop {
     init(
         model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, kvCacheDType: KVCacheDType = .f32, speculation: SpeculationConfig,
         draftModel: LlamaModel? = nil, inbox: EngineInbox, metrics: EngineMetrics, clock: EngineClock, logger: Logger,
-        faults: EngineFaults? = nil
+        maxBufferedEvents: Int = EngineConfig().maxBufferedEvents, faults: EngineFaults? = nil
     ) {
         self.faults = faults
+        self.maxBufferedEvents = maxBufferedEvents
         scheduler = Scheduler(config: schedulerConfig)
         runner = ModelRunner(
             model: model, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize, kvCacheDType: kvCacheDType)
@@ -183,6 +186,11 @@ final class EngineLoop {
         let finished = clock.now()
         stepTimes.record(rows: plan.numTokens, seconds: finished - started)
         scheduler.commit(plan, results: results)
+        for (id, sequence) in active where sequence.isOverflowing {
+            fail(id, GenerationFailure(
+                kind: .slowClient,
+                message: "The client fell \(maxBufferedEvents) events behind reading this stream; the request was cancelled."))
+        }
         for (id, result) in results where result.finishReason != nil { close(id) }
         publishStats()
         return true
@@ -263,14 +271,20 @@ final class EngineLoop {
         grammarMask.words.withUnsafeBufferPointer { body($0) }
     }
 
-    /// Streams a step's kept tokens, one delta each (as without speculation), and the finish if it came.
+    /// Streams a step's kept tokens, one delta each (as without speculation), and the finish if it came. A
+    /// client that has fallen `maxBufferedEvents` behind gets nothing more: the step fails its sequence (see
+    /// `ActiveSequence.isOverflowing`).
     private func publish(_ id: SequenceID, _ accepted: SequenceOutput.Accepted, _ sampled: [SampledToken]) {
         let sequence = active[id]!
         for (piece, token) in zip(accepted.pieces, sampled) {
             let generated = GeneratedToken(
                 token: token.token, text: tokenizer.decode([token.token], skipSpecialTokens: false),
                 logprob: sequence.wantsLogprobs ? token.logprob : nil, topLogprobs: token.topLogprobs)
-            sequence.continuation.yield(.delta(text: piece, tokens: [generated]))
+            let result = sequence.continuation.yield(.delta(text: piece, tokens: [generated]))
+            if case .enqueued(let remaining) = result, remaining > ActiveSequence.reservedEvents { continue }
+            if case .terminated = result { return }
+            active[id]!.isOverflowing = true
+            return
         }
         guard let reason = accepted.finishReason else { return }
         if !accepted.tail.isEmpty { sequence.continuation.yield(.delta(text: accepted.tail, tokens: [])) }

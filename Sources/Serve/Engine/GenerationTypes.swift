@@ -64,6 +64,8 @@ struct GenerationFailure: Error, Sendable, Equatable {
         case engineError = "engine_error"
         /// The server stopped before the sequence finished (shutdown grace period over).
         case shuttingDown = "shutting_down"
+        /// The client stopped reading its stream (see `EngineConfig.maxBufferedEvents`).
+        case slowClient = "slow_client"
     }
 
     var kind: Kind

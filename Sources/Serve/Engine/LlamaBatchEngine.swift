@@ -47,7 +47,7 @@ final class LlamaBatchEngine: GenerationEngine {
             let loop = EngineLoop(
                 model: model, tokenizer: tokenizer, schedulerConfig: schedulerConfig, kvCacheDType: config.kvCacheDType,
                 speculation: config.speculation, draftModel: draftModel, inbox: inbox,
-                metrics: metrics, clock: clock, logger: logger, faults: faults)
+                metrics: metrics, clock: clock, logger: logger, maxBufferedEvents: config.maxBufferedEvents, faults: faults)
             loop.run()
             inbox.markExited()
         }
@@ -76,7 +76,8 @@ final class LlamaBatchEngine: GenerationEngine {
                     + "\(numPrompt + maxTokens) tokens (\(numPrompt) in the prompt, \(maxTokens) in the completion).")
         }
 
-        let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream()
+        let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream(
+            bufferingPolicy: .bufferingOldest(config.maxBufferedEvents + ActiveSequence.reservedEvents))
         guard maxTokens > 0 else {
             // Nothing to generate (e.g. echo with max_tokens 0): no need to involve the thread.
             guard !inbox.isShuttingDown else { throw EngineError.shuttingDown }
