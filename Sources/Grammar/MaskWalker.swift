@@ -77,9 +77,24 @@ struct MaskWalker {
             levelStart[depth] = to
             levelEnd[depth] = parses.count
             levelFrames[depth] = frameState.count
-            let tokenStart = Int(trie.tokenOffsets[node]), tokenEnd = Int(trie.tokenOffsets[node + 1])
+            let end = Int(trie.subtreeEnd[node])
+            // Every descendant byte loops on some parse's state: the whole subtree is allowed without walking it.
+            var skip = false
+            if end > node + 1 {
+                for index in to..<parses.count {
+                    let loop = Int(parses[index].state) * 4, below = node * 4
+                    if trie.descendantBytes[below] & ~tables.selfLoopBytes[loop] == 0,
+                       trie.descendantBytes[below + 1] & ~tables.selfLoopBytes[loop + 1] == 0,
+                       trie.descendantBytes[below + 2] & ~tables.selfLoopBytes[loop + 2] == 0,
+                       trie.descendantBytes[below + 3] & ~tables.selfLoopBytes[loop + 3] == 0 {
+                        skip = true
+                        break
+                    }
+                }
+            }
+            let tokenStart = Int(trie.tokenOffsets[node]), tokenEnd = Int(trie.tokenOffsets[skip ? end : node + 1])
             for index in tokenStart..<tokenEnd { mask.insert(Int(trie.tokenIds[index])) }
-            node += 1
+            node = skip ? end : node + 1
         }
     }
 

@@ -31,6 +31,8 @@ struct TokenTrie: Sendable {
     let tokenOffsets: [Int32]
     let tokenIds: [Int32]
     let maxDepth: Int
+    /// Bytes on the nodes strictly below node n: bits descendantBytes[4n..<4n+4] (byte b is bit b % 64 of word b / 64).
+    let descendantBytes: [UInt64]
 
     var numNodes: Int { byte.count }
 
@@ -69,6 +71,22 @@ struct TokenTrie: Sendable {
             ids[Int(fill[Int(node)])] = id
             fill[Int(node)] += 1
         }
+        // Children come after their parent, so one backwards pass folds each node into its parent's set.
+        var descendantBytes = [UInt64](repeating: 0, count: byte.count * 4)
+        var parentOf = [Int32](repeating: -1, count: byte.count)
+        var stack: [Int32] = []
+        for node in 0..<byte.count {
+            while let top = stack.last, Int(subtreeEnd[Int(top)]) <= node { stack.removeLast() }
+            parentOf[node] = stack.last ?? -1
+            stack.append(Int32(node))
+        }
+        for node in (0..<byte.count).reversed() {
+            let parent = Int(parentOf[node])
+            guard parent >= 0 else { continue }
+            descendantBytes[parent * 4 + Int(byte[node] >> 6)] |= 1 << UInt64(byte[node] & 63)
+            for word in 0..<4 { descendantBytes[parent * 4 + word] |= descendantBytes[node * 4 + word] }
+        }
+        self.descendantBytes = descendantBytes
         self.byte = byte
         self.depth = depth
         self.subtreeEnd = subtreeEnd
