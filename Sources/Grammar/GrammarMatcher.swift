@@ -49,7 +49,7 @@ public struct GrammarMatcher: Sendable {
         }
         if grammar.copyCachedMask(state, vocabulary, into: &mask) { return }
         mask.removeAll()
-        var walker = MaskWalker(tables: grammar.tables, maxTokenLength: vocabulary.trie.maxDepth)
+        var walker = MaskWalker(tables: grammar.tables)
         walker.fill(&mask, from: state, trie: vocabulary.trie)
         if state.isComplete {
             for token in vocabulary.eosTokenIds where token >= 0 && token < mask.count { mask.insert(token) }

@@ -18,6 +18,9 @@ struct GrammarTables: Sendable {
     let callRule: [Int32]
     let callReturn: [Int32]
     let ruleStart: [Int32]
+    /// Bytes that lead from each state back to itself: selfLoopBytes[4s..<4s+4] (e.g. plain characters inside a
+    /// string). A token whose bytes all loop is accepted without walking it.
+    let selfLoopBytes: [UInt64]
     var numStates: Int { flags.count }
     var numRules: Int { ruleStart.count }
 
@@ -164,6 +167,13 @@ struct GrammarTables: Sendable {
         self.callRule = callRule
         self.callReturn = callReturn
         self.ruleStart = ruleStart
+        var selfLoopBytes = [UInt64](repeating: 0, count: Int(numStates) * 4)
+        for state in 0..<Int(numStates) {
+            for byte in 0..<256 where transitions[state * numClasses + Int(byteClass[byte])] == Int32(state) {
+                selfLoopBytes[state * 4 + byte >> 6] |= 1 << UInt64(byte & 63)
+            }
+        }
+        self.selfLoopBytes = selfLoopBytes
         _ = classStart
     }
 

@@ -165,31 +165,33 @@ struct SchemaCompiler {
         guard mergeDepth < 32 else {
             throw GrammarError(message: "allOf / $ref merging does not terminate (recursive $ref)", keyword: "allOf", pointer: pointer)
         }
+        // Members in order: a $ref's target, then allOf's members, then the schema's own keywords (so a base
+        // type's properties come before those added next to the $ref).
         var parts: [[(key: String, value: JSONValue)]] = []
-        var queue = schemas
         var steps = 0
-        while !queue.isEmpty {
-            let schema = queue.removeFirst()
+        func flatten(_ schema: JSONValue, _ compiler: SchemaCompiler) throws(GrammarError) {
             steps += 1
             guard steps < 256 else {
                 throw GrammarError(message: "allOf / $ref merging does not terminate (recursive $ref)", keyword: "allOf", pointer: pointer)
             }
             switch schema {
-            case .bool(true): continue
+            case .bool(true): return
             case .bool(false): throw GrammarError(message: "schema 'false' admits no value", keyword: "allOf", pointer: pointer)
             case .object(let members):
                 try Self.checkKeywords(members, at: pointer)
-                var rest = members.filter { Self.isConstraint($0.key) && $0.key != "allOf" && $0.key != "$ref" }
-                if let all = schema["allOf"] { queue.append(contentsOf: try Self.schemaArray(all, "allOf", at: pointer)) }
                 if let reference = schema["$ref"] {
                     guard case .string(let text) = reference else { throw GrammarError.invalid("$ref", at: pointer, "expected a string") }
-                    queue.append(try lookup(try Self.targetPointer(text, at: pointer), from: pointer))
+                    try flatten(try compiler.lookup(try Self.targetPointer(text, at: pointer), from: pointer), compiler)
                 }
+                if let all = schema["allOf"] {
+                    for member in try Self.schemaArray(all, "allOf", at: pointer) { try flatten(member, compiler) }
+                }
+                let rest = members.filter { Self.isConstraint($0.key) && $0.key != "allOf" && $0.key != "$ref" }
                 if !rest.isEmpty { parts.append(rest) }
-                rest = []
             default: throw GrammarError(message: "a schema must be an object or a boolean", pointer: pointer)
             }
         }
+        for schema in schemas { try flatten(schema, self) }
         var merged: [(key: String, value: JSONValue)] = []
         func index(of key: String) -> Int? { merged.firstIndex { $0.key == key } }
         func set(_ key: String, _ value: JSONValue) {

@@ -1,0 +1,71 @@
+import Grammar
+import XCTest
+
+/// Every keyword outside the supported set is refused with its name and JSON pointer; so are values the engine
+/// cannot enforce exactly. Nothing is silently dropped.
+final class GrammarErrorTests: XCTestCase {
+    func testUnsupportedKeywords() {
+        let table: [(schema: String, keyword: String, pointer: String)] = [
+            (#"{"type":"object","patternProperties":{"^a":{}}}"#, "patternProperties", "/patternProperties"),
+            (#"{"properties":{"tags":{"type":"object","patternProperties":{}}}}"#, "patternProperties", "/properties/tags/patternProperties"),
+            (#"{"type":"number","multipleOf":2}"#, "multipleOf", "/multipleOf"),
+            (#"{"type":"array","uniqueItems":true}"#, "uniqueItems", "/uniqueItems"),
+            (#"{"type":"array","contains":{"type":"integer"}}"#, "contains", "/contains"),
+            (#"{"type":"object","minProperties":1}"#, "minProperties", "/minProperties"),
+            (#"{"type":"object","maxProperties":1}"#, "maxProperties", "/maxProperties"),
+            (#"{"type":"object","propertyNames":{"pattern":"^a"}}"#, "propertyNames", "/propertyNames"),
+            (#"{"type":"object","dependentRequired":{}}"#, "dependentRequired", "/dependentRequired"),
+            (#"{"if":{},"then":{}}"#, "if", "/if"),
+            (#"{"not":{"type":"string"}}"#, "not", "/not"),
+            (#"{"type":"array","additionalItems":false}"#, "additionalItems", "/additionalItems"),
+            (#"{"type":"object","unevaluatedProperties":false}"#, "unevaluatedProperties", "/unevaluatedProperties"),
+            (#"{"type":"array","items":{"type":"object","properties":{"a":{"contentEncoding":"base64"}}}}"#, "contentEncoding", "/items/properties/a/contentEncoding"),
+            (#"{"anyOf":[{"type":"string"},{"type":"integer","multipleOf":3}]}"#, "multipleOf", "/anyOf/1/multipleOf"),
+            (##"{"$defs":{"x":{"type":"string","minContains":1}},"$ref":"#/$defs/x"}"##, "minContains", "/$defs/x/minContains"),
+            (#"{"prefixItems":[{"type":"null"},{"dependentSchemas":{}}]}"#, "dependentSchemas", "/prefixItems/1/dependentSchemas"),
+            (#"{"properties":{"a/b":{"$anchor":"x"}}}"#, "$anchor", "/properties/a~1b/$anchor"),
+            (#"{"type":"string","format":"ipv4"}"#, "format", "/format"),
+            (#"{"type":"string","format":"hostname"}"#, "format", "/format"),
+            (#"{"type":"number","minimum":0.5}"#, "minimum", "/minimum"),
+            (#"{"type":"number","exclusiveMaximum":2.25}"#, "exclusiveMaximum", "/exclusiveMaximum"),
+            (#"{"type":"string","pattern":"(a)\\1"}"#, "pattern", "/pattern"),
+            (#"{"type":"string","pattern":"(?=a)b"}"#, "pattern", "/pattern"),
+            (#"{"type":"string","pattern":"\\bword"}"#, "pattern", "/pattern"),
+            (#"{"$ref":"https://example.com/schema.json"}"#, "$ref", "/$ref"),
+            (##"{"$ref":"#/$defs/missing"}"##, "$ref", "/$ref"),
+            (#"{"type":"array","items":[{"type":"string"}]}"#, "items", "/items"),
+            (#"{"type":"strings"}"#, "type", "/type"),
+            (#"{"type":"string","minLength":-1}"#, "minLength", "/minLength"),
+            (#"{"allOf":[{"type":"string","pattern":"a"},{"pattern":"b"}]}"#, "pattern", ""),
+            (#"{"type":"object","properties":{"a":{}},"required":["b"],"additionalProperties":false}"#, "required", "/required"),
+        ]
+        for (schema, keyword, pointer) in table {
+            do {
+                _ = try CompiledGrammar.jsonSchema(schema)
+                XCTFail("\(schema) compiled")
+            } catch {
+                XCTAssertEqual(error.keyword, keyword, "\(schema): \(error)")
+                XCTAssertEqual(error.pointer, pointer, "\(schema): \(error)")
+            }
+        }
+    }
+
+    func testMessagesAndOtherErrors() {
+        XCTAssertEqual(GrammarError.init(message: "unsupported keyword 'patternProperties'", keyword: "patternProperties",
+                                         pointer: "/properties/tags/patternProperties").description,
+                       "unsupported keyword 'patternProperties' at /properties/tags/patternProperties")
+        do {
+            _ = try CompiledGrammar.jsonSchema(#"{"type":"object","patternProperties":{}}"#)
+            XCTFail("compiled")
+        } catch {
+            XCTAssertEqual(error.message, "unsupported keyword 'patternProperties'")
+        }
+        for schema in ["false", "{\"type\":", "[1]", #"{"type":"integer","minimum":5,"maximum":4}"#, ##"{"$ref":"#"}"##] {
+            XCTAssertThrowsError(try CompiledGrammar.jsonSchema(schema), schema)
+        }
+    }
+
+    func testAnnotationsAreAccepted() throws {
+        _ = try compile(#"{"title":"t","description":"d","examples":[1],"$schema":"x","$id":"y","default":1,"$comment":"c","deprecated":true,"readOnly":true,"writeOnly":false,"type":"integer"}"#)
+    }
+}
