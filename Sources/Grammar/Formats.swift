@@ -11,6 +11,14 @@ enum StringFormat {
     /// hh:mm:ss with optional fraction and a required offset (Z or ±hh:mm); upper-case T and Z, no leap second.
     static let fullTime = "(?:[01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(?:\\.\\d+)?(?:Z|[+-](?:[01]\\d|2[0-3]):[0-5]\\d)"
 
+    /// The formats JSON Schema defines (2020-12 and earlier drafts), which validators may check: one of these that
+    /// `pattern` lacks is refused; any other name is only an annotation.
+    static let standardNames: Set<String> = [
+        "date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6",
+        "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template", "json-pointer", "relative-json-pointer",
+        "regex", "color", "host-name", "ip-address",
+    ]
+
     /// The anchored regex of a supported format, or nil.
     static func pattern(_ name: String) -> String? {
         switch name {

@@ -5,7 +5,18 @@
 /// JSON with properties in `properties` order.
 struct SchemaCompiler {
     static let annotations: Set<String> = [
-        "title", "description", "examples", "$schema", "$id", "default", "$comment", "deprecated", "readOnly", "writeOnly",
+        "title", "description", "examples", "$schema", "$id", "id", "default", "$comment", "deprecated", "readOnly",
+        "writeOnly", "$vocabulary",
+    ]
+    /// JSON Schema's own keywords (drafts 4 to 2020-12) that this compiler does not enforce: a schema using one is
+    /// refused, since dropping it could admit output the schema rejects. A member outside JSON Schema's vocabulary
+    /// (`self` in Snowplow schemas, `javaName`, OpenAPI's `nullable`) constrains nothing — validators ignore it — so it
+    /// is ignored here too, like an annotation.
+    static let unsupported: Set<String> = [
+        "multipleOf", "uniqueItems", "contains", "minContains", "maxContains", "minProperties", "maxProperties",
+        "propertyNames", "patternProperties", "dependentRequired", "dependentSchemas", "dependencies", "additionalItems",
+        "unevaluatedItems", "unevaluatedProperties", "not", "if", "then", "else", "$dynamicRef", "$dynamicAnchor",
+        "$recursiveRef", "$recursiveAnchor", "$anchor", "contentEncoding", "contentMediaType", "contentSchema",
     ]
     static let keywords: Set<String> = [
         "type", "enum", "const", "properties", "required", "additionalProperties", "items", "prefixItems", "minItems",
@@ -92,11 +103,11 @@ struct SchemaCompiler {
     }
 
     static func isConstraint(_ key: String) -> Bool {
-        !annotations.contains(key) && key != "$defs" && key != "definitions"
+        (keywords.contains(key) || unsupported.contains(key)) && key != "$defs" && key != "definitions"
     }
 
     static func checkKeywords(_ members: [(key: String, value: JSONValue)], at pointer: String) throws(GrammarError) {
-        for (key, _) in members where !annotations.contains(key) && !keywords.contains(key) {
+        for (key, _) in members where unsupported.contains(key) {
             throw GrammarError.unsupported(key, at: appendPointer(pointer, key))
         }
     }
@@ -419,10 +430,13 @@ struct SchemaCompiler {
             regexes.append((text, "pattern"))
         }
         if let format = constraints.first(where: { $0.key == "format" })?.value {
-            guard case .string(let name) = format, let regex = StringFormat.pattern(name) else {
+            if case .string(let name) = format, let regex = StringFormat.pattern(name) {
+                regexes.append((regex, "format"))
+            } else if case .string(let name) = format, !StringFormat.standardNames.contains(name) {
+                // Not a format JSON Schema defines (OpenAPI's int32, password, ...): an annotation to validators.
+            } else {
                 throw GrammarError(message: "unsupported format \(format.compactText)", keyword: "format", pointer: appendPointer(pointer, "format"))
             }
-            regexes.append((regex, "format"))
         }
         let hasLength = minLength > 0 || maxLength != nil
         if !hasLength && regexes.isEmpty { return nfa.freeString() }

@@ -4,6 +4,19 @@ import XCTest
 /// Every keyword outside the supported set is refused with its name and JSON pointer; so are values the engine
 /// cannot enforce exactly. Nothing is silently dropped.
 final class GrammarErrorTests: XCTestCase {
+    /// Members outside JSON Schema's vocabulary constrain nothing (validators ignore them), and formats JSON Schema
+    /// does not define are annotations: both are ignored, not refused.
+    func testNonKeywordsAndNonStandardFormatsAreIgnored() throws {
+        for schema in [
+            #"{"self":{"vendor":"com.acme","name":"x"},"type":"object","properties":{"a":{"type":"integer","javaName":"A"}}}"#,
+            #"{"type":"object","properties":{"n":{"type":"integer","format":"int32"}},"required":["n"]}"#,
+        ] {
+            let grammar = try CompiledGrammar.jsonSchema(schema)
+            var matcher = GrammarMatcher(grammar: grammar, vocabulary: TokenVocabulary(tokenBytes: (0..<256).map { [UInt8($0)] }, eosTokenIds: []))
+            XCTAssertTrue(matcher.accept(bytes: Array(#"{"#.utf8)), schema)
+        }
+    }
+
     func testUnsupportedKeywords() {
         let table: [(schema: String, keyword: String, pointer: String)] = [
             (#"{"type":"object","patternProperties":{"^a":{}}}"#, "patternProperties", "/patternProperties"),
