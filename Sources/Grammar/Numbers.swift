@@ -1,19 +1,37 @@
 /// Automata for JSON numbers: free numbers, integers in an exact range, and numbers between integer bounds.
+///
+/// Digit runs are bounded (as llama.cpp's JSON-schema grammars bound them): at most `maxDigits` digits in an
+/// integer part or a fraction, 3 in an exponent. Every number written is still valid, and a double holds no more
+/// precision anyway; without the bound a small model stuck on a digit writes zeros until max_tokens.
 extension NFA {
-    /// `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`
+    static let maxDigits = 16
+
+    /// `-?(0|[1-9][0-9]{0,15})(\.[0-9]{1,16})?([eE][+-]?[0-9]{1,3})?`
     mutating func freeNumber() -> Fragment {
         let sign = optional(literal("-"))
-        let integer = alternation([literal("0"), sequence([byteRanges([0x31...0x39]), star(digit())])])
-        let fraction = optional(sequence([literal("."), digit(), star(digit())]))
+        let integer = alternation([literal("0"), sequence([byteRanges([0x31...0x39]), digits(upTo: Self.maxDigits - 1)])])
+        let fraction = optional(sequence([literal("."), digit(), digits(upTo: Self.maxDigits - 1)]))
         let exponent = optional(sequence([
             alternation([literal("e"), literal("E")]),
             optional(alternation([literal("+"), literal("-")])),
-            digit(), star(digit()),
+            digit(), digits(upTo: 2),
         ]))
         return sequence([sign, integer, fraction, exponent])
     }
 
     mutating func digit() -> Fragment { byteRanges([0x30...0x39]) }
+
+    /// Zero to `count` "0"s.
+    mutating func zeros(upTo count: Int) -> Fragment {
+        guard count > 0 else { return empty() }
+        return optional(sequence([literal("0"), zeros(upTo: count - 1)]))
+    }
+
+    /// Zero to `count` digits.
+    mutating func digits(upTo count: Int) -> Fragment {
+        guard count > 0 else { return empty() }
+        return optional(sequence([digit(), digits(upTo: count - 1)]))
+    }
 
     /// Decimal naturals `lo...hi` (hi nil: unbounded) without leading zeros.
     mutating func naturals(_ lo: UInt64, _ hi: UInt64?) -> Fragment {
@@ -33,11 +51,11 @@ extension NFA {
             if let hi, length == maxLength { largest = Array(String(hi).utf8) } else { largest = Array(repeating: UInt8(ascii: "9"), count: length) }
             options.append(sameLength(smallest, largest))
         }
-        if hi == nil {
-            // Every natural with more digits than lo.
+        if hi == nil, loDigits.count < Self.maxDigits {
+            // Every natural with more digits than lo (up to maxDigits).
             var parts = [byteRanges([0x31...0x39])]
             for _ in 0..<loDigits.count { parts.append(digit()) }
-            parts.append(star(digit()))
+            parts.append(digits(upTo: Self.maxDigits - 1 - loDigits.count))
             options.append(sequence(parts))
         }
         return alternation(options)
@@ -79,10 +97,20 @@ extension NFA {
 
     /// Non-negative decimals `I[.F]` (no exponent) between `a` and `b` (nil: unbounded), each end inclusive or not.
     private mutating func magnitudes(_ a: UInt64, aInclusive: Bool, _ b: UInt64?, bInclusive: Bool) -> Fragment {
-        let anyFraction = { (nfa: inout NFA) -> Fragment in nfa.optional(nfa.sequence([nfa.literal("."), nfa.digit(), nfa.star(nfa.digit())])) }
-        let zeroFraction = { (nfa: inout NFA) -> Fragment in nfa.optional(nfa.sequence([nfa.literal("."), nfa.literal("0"), nfa.star(nfa.literal("0"))])) }
+        let anyFraction = { (nfa: inout NFA) -> Fragment in
+            nfa.optional(nfa.sequence([nfa.literal("."), nfa.digit(), nfa.digits(upTo: Self.maxDigits - 1)]))
+        }
+        let zeroFraction = { (nfa: inout NFA) -> Fragment in
+            nfa.optional(nfa.sequence([nfa.literal("."), nfa.literal("0"), nfa.zeros(upTo: Self.maxDigits - 1)]))
+        }
         let nonzeroFraction = { (nfa: inout NFA) -> Fragment in
-            nfa.sequence([nfa.literal("."), nfa.star(nfa.literal("0")), nfa.byteRanges([0x31...0x39]), nfa.star(nfa.digit())])
+            // A nonzero digit somewhere in the first maxDigits.
+            var options: [Fragment] = []
+            for zeros in 0..<Self.maxDigits {
+                options.append(nfa.sequence(
+                    (0..<zeros).map { _ in nfa.literal("0") } + [nfa.byteRanges([0x31...0x39]), nfa.digits(upTo: Self.maxDigits - 1 - zeros)]))
+            }
+            return nfa.sequence([nfa.literal("."), nfa.alternation(options)])
         }
         var options: [Fragment] = []
         // Integer parts strictly inside: any fraction.

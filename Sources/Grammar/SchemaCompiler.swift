@@ -107,8 +107,65 @@ struct SchemaCompiler {
     }
 
     static func checkKeywords(_ members: [(key: String, value: JSONValue)], at pointer: String) throws(GrammarError) {
-        for (key, _) in members where unsupported.contains(key) {
+        for (key, value) in members where unsupported.contains(key) && !isSatisfied(key, value, by: members) {
             throw GrammarError.unsupported(key, at: appendPointer(pointer, key))
+        }
+    }
+
+    /// Keywords of `unsupported` that whatever this compiler generates for `members` satisfies anyway, so enforcing
+    /// them takes nothing: one about a type the schema's `type` excludes; `uniqueItems: false` or with at most one
+    /// item; object keywords about members that are never generated (no extra members are generated when
+    /// `additionalProperties` is false, or absent beside `properties`; an object with neither `properties` nor
+    /// `required` beside `patternProperties` / `propertyNames` / `dependencies` is generated as `{}`); member counts
+    /// the listed and required members already meet; `multipleOf: 1` on integers; `then` / `else` without `if`.
+    static func isSatisfied(_ key: String, _ value: JSONValue, by members: [(key: String, value: JSONValue)]) -> Bool {
+        func member(_ name: String) -> JSONValue? { members.first { $0.key == name }?.value }
+        let types: [String]? = switch member("type") {
+        case .string(let type): [type]
+        case .array(let list): list.compactMap { if case .string(let type) = $0 { type } else { nil } }
+        default: nil
+        }
+        func excludes(_ wanted: [String]) -> Bool { types.map { Set($0).isDisjoint(with: wanted) } ?? false }
+        let objectKeywords: Set<String> = [
+            "minProperties", "maxProperties", "patternProperties", "propertyNames", "dependencies", "dependentRequired",
+            "dependentSchemas", "unevaluatedProperties",
+        ]
+        let arrayKeywords: Set<String> = ["uniqueItems", "contains", "minContains", "maxContains", "additionalItems", "unevaluatedItems"]
+        if objectKeywords.contains(key), excludes(["object"]) { return true }
+        if arrayKeywords.contains(key), excludes(["array"]) { return true }
+        if key == "multipleOf", excludes(["number", "integer"]) { return true }
+
+        var listed: Set<String> = []
+        if case .object(let properties) = member("properties") { listed.formUnion(properties.map(\.key)) }
+        if case .array(let names) = member("required") {
+            for case .string(let name) in names { listed.insert(name) }
+        }
+        let additional = member("additionalProperties")
+        let onlyListed = additional == .bool(false) || (additional == nil && member("properties") != nil)
+            || (additional == nil && listed.isEmpty && member("properties") == nil)
+        switch key {
+        case "uniqueItems":
+            return value == .bool(false) || (member("maxItems")?.doubleValue ?? 2) <= 1
+        case "minProperties":
+            var required = 0
+            if case .array(let names) = member("required") {
+                required = Set(names.compactMap { if case .string(let name) = $0 { name } else { nil } }).count
+            }
+            return (value.doubleValue ?? 1) <= Double(required)
+        case "maxProperties":
+            return onlyListed && Double(listed.count) <= (value.doubleValue ?? -1)
+        case "patternProperties", "propertyNames", "unevaluatedProperties":
+            return onlyListed && listed.isEmpty
+        case "dependencies", "dependentRequired", "dependentSchemas":
+            // Only a member that is generated can trigger a dependency.
+            guard onlyListed, case .object(let dependencies) = value else { return false }
+            return dependencies.allSatisfy { !listed.contains($0.key) }
+        case "multipleOf":
+            return value.doubleValue == 1 && types == ["integer"]
+        case "then", "else":
+            return member("if") == nil
+        default:
+            return false
         }
     }
 
@@ -484,8 +541,14 @@ struct SchemaCompiler {
             for (name, schema) in members { properties.append((name, schema, appendPointer(appendPointer(pointer, "properties"), name), false)) }
         }
         var additional = constraints.first(where: { $0.key == "additionalProperties" })?.value
-        // With no `properties` either, an object schema says nothing about members: any are allowed.
-        if additional == nil, properties.isEmpty { additional = .bool(true) }
+        let constrainsNames = constraints.contains {
+            ["patternProperties", "propertyNames", "dependencies", "dependentRequired", "dependentSchemas", "unevaluatedProperties",
+             "maxProperties"].contains($0.key)
+        }
+        let hasRequired = constraints.contains { $0.key == "required" }
+        // With no `properties` either, an object schema says nothing about members: any are allowed — unless it
+        // constrains members by name, which generating none satisfies (`isSatisfied`).
+        if additional == nil, properties.isEmpty { additional = constrainsNames && !hasRequired ? .bool(false) : .bool(true) }
         if let value = constraints.first(where: { $0.key == "required" })?.value {
             guard case .array(let names) = value else { throw GrammarError.invalid("required", at: appendPointer(pointer, "required"), "expected an array of strings") }
             for name in names {

@@ -17,25 +17,48 @@ final class GrammarErrorTests: XCTestCase {
         }
     }
 
+    /// Unsupported keywords that what the grammar generates satisfies anyway are accepted (and the output still
+    /// conforms): an object that constrains member names and lists none is generated as `{}`, counts the listed
+    /// members meet, keywords of a type the schema excludes, `uniqueItems: false`.
+    func testTriviallySatisfiedKeywordsAreAccepted() throws {
+        let vocabulary = TokenVocabulary(tokenBytes: (0..<256).map { [UInt8($0)] }, eosTokenIds: [])
+        let cases: [(schema: String, accepts: String, refuses: String)] = [
+            (#"{"type":"object","patternProperties":{"^a":{"type":"integer"}}}"#, "{}", #"{"a":"x"}"#),
+            (#"{"type":"object","propertyNames":{"maxLength":1},"maxProperties":0}"#, "{}", #"{"ab":1}"#),
+            (#"{"type":"object","properties":{"a":{"type":"integer"}},"required":["a"],"minProperties":1,"maxProperties":1}"#, #"{"a":1}"#, "{}"),
+            (#"{"type":"array","items":{"type":"integer"},"uniqueItems":false}"#, "[1,1]", "[1,"),
+            (#"{"type":"string","minContains":2,"multipleOf":3}"#, #""x""#, "3"),
+            (#"{"type":"integer","multipleOf":1}"#, "12", "1.5"),
+            (#"{"type":"object","properties":{"a":{}},"dependentRequired":{"b":["c"]}}"#, #"{"a":1}"#, #"{"b":1}"#),
+        ]
+        for (schema, accepts, refuses) in cases {
+            let grammar = try CompiledGrammar.jsonSchema(schema)
+            var matcher = GrammarMatcher(grammar: grammar, vocabulary: vocabulary)
+            XCTAssertTrue(matcher.accept(bytes: Array(accepts.utf8)) && matcher.isComplete, "\(schema) refused \(accepts)")
+            var other = GrammarMatcher(grammar: grammar, vocabulary: vocabulary)
+            XCTAssertFalse(other.accept(bytes: Array(refuses.utf8)) && other.isComplete, "\(schema) accepted \(refuses)")
+        }
+    }
+
     func testUnsupportedKeywords() {
         let table: [(schema: String, keyword: String, pointer: String)] = [
-            (#"{"type":"object","patternProperties":{"^a":{}}}"#, "patternProperties", "/patternProperties"),
-            (#"{"properties":{"tags":{"type":"object","patternProperties":{}}}}"#, "patternProperties", "/properties/tags/patternProperties"),
+            (#"{"type":"object","properties":{"a":{}},"patternProperties":{"^a":{}}}"#, "patternProperties", "/patternProperties"),
+            (#"{"properties":{"tags":{"type":"object","additionalProperties":true,"patternProperties":{}}}}"#, "patternProperties", "/properties/tags/patternProperties"),
             (#"{"type":"number","multipleOf":2}"#, "multipleOf", "/multipleOf"),
             (#"{"type":"array","uniqueItems":true}"#, "uniqueItems", "/uniqueItems"),
             (#"{"type":"array","contains":{"type":"integer"}}"#, "contains", "/contains"),
             (#"{"type":"object","minProperties":1}"#, "minProperties", "/minProperties"),
-            (#"{"type":"object","maxProperties":1}"#, "maxProperties", "/maxProperties"),
-            (#"{"type":"object","propertyNames":{"pattern":"^a"}}"#, "propertyNames", "/propertyNames"),
-            (#"{"type":"object","dependentRequired":{}}"#, "dependentRequired", "/dependentRequired"),
+            (#"{"type":"object","properties":{"a":{},"b":{}},"maxProperties":1}"#, "maxProperties", "/maxProperties"),
+            (#"{"type":"object","additionalProperties":true,"propertyNames":{"pattern":"^a"}}"#, "propertyNames", "/propertyNames"),
+            (#"{"type":"object","properties":{"a":{}},"dependentRequired":{"a":["b"]}}"#, "dependentRequired", "/dependentRequired"),
             (#"{"if":{},"then":{}}"#, "if", "/if"),
             (#"{"not":{"type":"string"}}"#, "not", "/not"),
             (#"{"type":"array","additionalItems":false}"#, "additionalItems", "/additionalItems"),
-            (#"{"type":"object","unevaluatedProperties":false}"#, "unevaluatedProperties", "/unevaluatedProperties"),
+            (#"{"type":"object","additionalProperties":{"type":"string"},"unevaluatedProperties":false}"#, "unevaluatedProperties", "/unevaluatedProperties"),
             (#"{"type":"array","items":{"type":"object","properties":{"a":{"contentEncoding":"base64"}}}}"#, "contentEncoding", "/items/properties/a/contentEncoding"),
             (#"{"anyOf":[{"type":"string"},{"type":"integer","multipleOf":3}]}"#, "multipleOf", "/anyOf/1/multipleOf"),
-            (##"{"$defs":{"x":{"type":"string","minContains":1}},"$ref":"#/$defs/x"}"##, "minContains", "/$defs/x/minContains"),
-            (#"{"prefixItems":[{"type":"null"},{"dependentSchemas":{}}]}"#, "dependentSchemas", "/prefixItems/1/dependentSchemas"),
+            (##"{"$defs":{"x":{"type":"array","minContains":1}},"$ref":"#/$defs/x"}"##, "minContains", "/$defs/x/minContains"),
+            (#"{"prefixItems":[{"type":"null"},{"properties":{"k":{}},"dependentSchemas":{"k":{}}}]}"#, "dependentSchemas", "/prefixItems/1/dependentSchemas"),
             (#"{"properties":{"a/b":{"$anchor":"x"}}}"#, "$anchor", "/properties/a~1b/$anchor"),
             (#"{"type":"string","format":"ipv4"}"#, "format", "/format"),
             (#"{"type":"string","format":"hostname"}"#, "format", "/format"),
@@ -68,7 +91,7 @@ final class GrammarErrorTests: XCTestCase {
                                          pointer: "/properties/tags/patternProperties").description,
                        "unsupported keyword 'patternProperties' at /properties/tags/patternProperties")
         do {
-            _ = try CompiledGrammar.jsonSchema(#"{"type":"object","patternProperties":{}}"#)
+            _ = try CompiledGrammar.jsonSchema(#"{"type":"object","properties":{"a":{}},"patternProperties":{}}"#)
             XCTFail("compiled")
         } catch {
             XCTAssertEqual(error.message, "unsupported keyword 'patternProperties'")

@@ -38,8 +38,21 @@ final class GrammarServingTests: XCTestCase {
         XCTAssertTrue(matcher.isComplete)
     }
 
+    /// Digit runs are bounded at 16 (a stuck small model would otherwise write zeros until max_tokens).
+    func testDigitRunsAreBounded() throws {
+        for schema in [#"{"type":"integer"}"#, #"{"type":"number"}"#, #"{"type":"integer","minimum":5}"#, "{}"] {
+            let grammar = try CompiledGrammar.jsonSchema(schema)
+            var sixteen = GrammarMatcher(grammar: grammar, vocabulary: vocabulary)
+            XCTAssertTrue(sixteen.accept(bytes: Array("1234567890123456".utf8)) && sixteen.isComplete, schema)
+            var seventeen = GrammarMatcher(grammar: grammar, vocabulary: vocabulary)
+            XCTAssertFalse(seventeen.accept(bytes: Array("12345678901234567".utf8)), schema)
+        }
+        var fraction = GrammarMatcher(grammar: try CompiledGrammar.jsonSchema(#"{"type":"number"}"#), vocabulary: vocabulary)
+        XCTAssertFalse(fraction.accept(bytes: Array("0.00000000000000001".utf8)))
+    }
+
     func testUnsupportedKeywordNamesItsPointer() {
-        XCTAssertThrowsError(try CompiledGrammar.jsonSchema(#"{"type":"object","properties":{"t":{"patternProperties":{}}}}"#)) { error in
+        XCTAssertThrowsError(try CompiledGrammar.jsonSchema(#"{"type":"object","properties":{"t":{"properties":{"u":{}},"patternProperties":{}}}}"#)) { error in
             let error = error as? GrammarError
             XCTAssertEqual(error?.keyword, "patternProperties")
             XCTAssertEqual(error?.pointer, "/properties/t/patternProperties")
