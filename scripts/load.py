@@ -95,6 +95,8 @@ def run_request(args, prompt, max_tokens):
             "stream_options": {"include_usage": True}}
     if args.ignore_eos:
         body["ignore_eos"] = True
+    if getattr(args, "response_format", None):
+        body["response_format"] = args.response_format
     if isinstance(prompt, list):
         path, body["messages"] = "/v1/chat/completions", prompt
     elif args.chat:
@@ -242,10 +244,17 @@ def main():
     parser.add_argument("--multi-turn", type=int, default=0, metavar="T",
                         help="chat conversations of T turns, each resending the history (implies --chat, closed loop)")
     parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--response-format", metavar="json_object|FILE",
+                        help="constrain every request: json_object, or a file holding a JSON Schema (json_schema)")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write the summary as JSON to this file ('-' for stdout)")
     args = parser.parse_args()
+    if args.response_format == "json_object":
+        args.response_format = {"type": "json_object"}
+    elif args.response_format:
+        with open(args.response_format) as f:
+            args.response_format = {"type": "json_schema", "json_schema": {"name": "load", "schema": json.load(f)}}
     if args.multi_turn > 0:
         if args.rate:
             parser.error("--multi-turn runs a closed loop over conversations (-c clients); drop --rate")
