@@ -58,6 +58,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Weight matrices: bf16 (the checkpoint, exact), q8_0 (about half the bytes, near-exact) or q4_0 (about a third, faster decode, some quality loss); quantized once and cached beside the model (default: the config's dtype, else bf16).")
     var dtype: WeightFormat?
 
+    @Option(name: .customLong("shutdown-grace"), help: "Seconds requests in flight may go on after SIGTERM/SIGINT before they end with a shutting_down error (default: 30).")
+    var shutdownGraceSeconds: Double?
+
     func validate() throws {
         if let specTokens, !(1...16).contains(specTokens) {
             throw ValidationError("--spec-tokens must be in 1...16 (got \(specTokens)).")
@@ -68,6 +71,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let kvCacheMemoryMib, kvCacheMemoryMib < 1 {
             throw ValidationError("--kv-cache-memory must be at least 1 MiB (got \(kvCacheMemoryMib)).")
+        }
+        if let shutdownGraceSeconds, !(shutdownGraceSeconds >= 0) {
+            throw ValidationError("--shutdown-grace must be at least 0 seconds (got \(shutdownGraceSeconds)).")
         }
         if let maxNumSeqs, maxNumSeqs < 1 {
             throw ValidationError("--max-num-seqs must be at least 1 (got \(maxNumSeqs)).")
@@ -101,10 +107,11 @@ struct ServeCommand: AsyncParsableCommand {
             draftDirectory = try await resolver.resolve(draftName).directory
             logger.info("draft model from \(draftDirectory!.path)")
         }
-        let engineConfig = EngineConfig(
+        var engineConfig = EngineConfig(
             settings: serverConfig.scheduler, maxNumSeqs: maxNumSeqs, maxNumBatchedTokens: maxNumBatchedTokens,
             kvCacheMemoryMib: kvCacheMemoryMib, kvCacheDType: kvDType, enablePrefixCaching: enablePrefixCaching, speculation: serverConfig.speculation, specMode: specMode,
             specTokens: specTokens, ngramMin: ngramMin, ngramMax: ngramMax)
+        if let shutdownGraceSeconds { engineConfig.shutdownGraceSeconds = shutdownGraceSeconds }
         // One registry for the whole process, passed down explicitly (no global MetricsSystem).
         let registry = PrometheusCollectorRegistry()
         logger.info("weights as \(format.rawValue), KV cache as \(kvDType.rawValue), kernels \(KernelPath.selected.rawValue)")
@@ -114,12 +121,11 @@ struct ServeCommand: AsyncParsableCommand {
             metricsFactory: PrometheusMetricsFactory(registry: registry), logger: logger)
 
         let app = buildApplication(
-            model: served, metrics: registry, host: host ?? serverConfig.host, port: port ?? serverConfig.port,
+            model: served, engine: engine, metrics: registry, host: host ?? serverConfig.host, port: port ?? serverConfig.port,
             logger: logger)
-        // Returns after SIGINT/SIGTERM once in-flight requests (streams included) have finished.
+        // Returns after SIGINT/SIGTERM once the requests in flight have finished (or, after the grace period, failed
+        // with a shutting_down error) and the engine thread has exited.
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-        logger.info("stopping the engine")
-        // Blocks until the engine thread exits; nothing is in flight any more.
-        engine.shutdown()
+        logger.info("stopped")
     }
 }

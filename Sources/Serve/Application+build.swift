@@ -32,13 +32,16 @@ func buildRouter(model: ServedModel, metrics: PrometheusCollectorRegistry = Prom
     return router
 }
 
-/// The application serving `model`; used by `serve` and by the tests (`app.test(.router)`).
+/// The application serving `model`: the HTTP server and, when given, the engine as a service beside it (what
+/// `serve` runs, and what tests run with `.live`). Run it with `runService()`: SIGTERM / SIGINT shut both down
+/// gracefully (see `EngineService`). Without `engine` (fake engines in tests) only the HTTP side runs.
 func buildApplication(
-    model: ServedModel, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    model: ServedModel, engine: LlamaBatchEngine? = nil, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
     host: String = "127.0.0.1", port: Int = 8080, logger: Logger? = nil
 ) -> some ApplicationProtocol {
     Application(
         router: buildRouter(model: model, metrics: metrics),
         configuration: .init(address: .hostname(host, port: port), serverName: "swift-llm-serve"),
+        services: engine.map { [EngineService(engine: $0)] } ?? [],
         logger: logger)
 }

@@ -1,10 +1,12 @@
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 import Synchronization
 
 /// The engine streams of one HTTP request, one per choice (prompts × n), consumed together.
 struct ChoiceStreams: Sendable {
     var streams: [AsyncStream<GenerationEvent>]
+    let engine: any GenerationEngine
 
     /// Submits every request. If one is refused, the streams already started are dropped, which cancels
     /// them in the engine.
@@ -18,6 +20,7 @@ struct ChoiceStreams: Sendable {
             }
         }
         self.streams = streams
+        self.engine = engine
     }
 
     /// Calls `body` with every event of every choice as it arrives (choice index, event), in the calling
@@ -25,6 +28,17 @@ struct ChoiceStreams: Sendable {
     /// away, or a choice failed) or the task is cancelled, the remaining streams are cancelled, which cancels their
     /// sequences.
     func forEachEvent(_ body: (Int, GenerationEvent) async throws -> Void) async throws {
+        // A request in flight may hear of a graceful shutdown before the engine's service does (the HTTP server is
+        // shut down first and waits for its requests): it starts the engine's grace period.
+        let engine = self.engine
+        try await withGracefulShutdownHandler {
+            try await forEachEventUntilDone(body)
+        } onGracefulShutdown: {
+            engine.beginShutdown()
+        }
+    }
+
+    private func forEachEventUntilDone(_ body: (Int, GenerationEvent) async throws -> Void) async throws {
         // One choice (nearly every request): read the engine's stream directly, so a client that stops reading
         // leaves the events in that stream, whose bound the engine enforces.
         if streams.count == 1 {

@@ -28,6 +28,8 @@ struct EngineConfig: Sendable, Equatable {
     /// Events (about one per token, a few hundred bytes each) a stream may hold unread; a client further behind has
     /// its request cancelled, so an open connection that stopped reading costs bounded memory and never slows the batch.
     var maxBufferedEvents = 1024
+    /// On graceful shutdown, how long requests in flight may go on before they end with a `shutting_down` error.
+    var shutdownGraceSeconds = 30.0
     var speculation = SpeculationConfig()
 
     /// Blocks that fit the memory budget for `model` (at least one).

@@ -63,16 +63,17 @@ final class EngineInbox: Sendable {
         wakeups.signal()
     }
 
-    /// Stops accepting requests; the first call's mode wins. Returns false if already shutting down.
+    /// Stops accepting requests. A drain can still become `.cancelInFlight` (a grace period ran out); nothing
+    /// else changes a mode once set. Returns false if nothing changed.
     @discardableResult
     func shutdown(_ mode: ShutdownMode) -> Bool {
-        let first = state.withLock { state -> Bool in
-            guard state.mail.shutdown == nil else { return false }
+        let changed = state.withLock { state -> Bool in
+            guard state.mail.shutdown == nil || (state.mail.shutdown == .drain && mode == .cancelInFlight) else { return false }
             state.mail.shutdown = mode
             return true
         }
-        if first { wakeups.signal() }
-        return first
+        if changed { wakeups.signal() }
+        return changed
     }
 
     var isShuttingDown: Bool { state.withLock { $0.mail.shutdown != nil } }

@@ -91,4 +91,10 @@ protocol GenerationEngine: Sendable {
     /// Queues the request and returns its events. When the consumer stops listening (the stream is
     /// terminated, e.g. the client disconnected) the engine cancels the sequence within one step.
     func generate(_ request: GenerationRequest) throws(EngineError) -> AsyncStream<GenerationEvent>
+    /// The server is shutting down: refuse new requests, give those in flight a grace period. Idempotent.
+    func beginShutdown()
+}
+
+extension GenerationEngine {
+    func beginShutdown() {}
 }

@@ -104,6 +104,26 @@ final class LlamaBatchEngine: GenerationEngine {
     /// The scheduler's state after the last step (nil before the first); for /metrics and tests.
     var stats: SchedulerStats? { inbox.stats }
 
+    /// Starts a graceful shutdown without waiting: `generate` throws `.shuttingDown` from now on, accepted requests
+    /// go on, and those still running after `config.shutdownGraceSeconds` end with a `.failed(.shuttingDown)` event.
+    /// Idempotent.
+    func beginShutdown() {
+        guard inbox.shutdown(.drain) else { return }
+        let inbox = self.inbox
+        DispatchQueue.global().asyncAfter(deadline: .now() + config.shutdownGraceSeconds) { inbox.shutdown(.cancelInFlight) }
+    }
+
+    /// Suspends (without blocking a cooperative thread) until the engine thread has exited.
+    func exited() async {
+        let inbox = self.inbox
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                inbox.waitUntilExited()
+                continuation.resume()
+            }
+        }
+    }
+
     /// Stops accepting requests (`generate` throws `.shuttingDown`), finishes the accepted ones — normally,
     /// or at once with a `.failed(.shuttingDown)` event when `cancelInFlight` — and waits for the engine thread to end.
     /// Blocks the caller: call it from a thread or task that may block.

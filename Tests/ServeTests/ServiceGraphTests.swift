@@ -1,0 +1,71 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import ServiceLifecycle
+import Testing
+
+@testable import Serve
+
+/// What `serve` runs — `buildApplication` with the engine as a service — started, used over a real socket and shut
+/// down gracefully with a stream in flight: the stream ends with a proper last event (its finish, or after the
+/// grace period a shutting_down error) and `[DONE]`, new requests get a 503, and the service group returns.
+@Suite(.enabled(if: EngineFixture.isAvailable, "weights/smol-135m not fetched"))
+struct ServiceGraphTests {
+    private static func freePort() -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
+        }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(.timeLimit(.minutes(2)))
+    func gracefulShutdownEndsStreamsInFlightAndReturns() async throws {
+        var config = EngineConfig()
+        config.shutdownGraceSeconds = 1
+        config.kvCacheMemoryBytes = 64 << 20
+        let (model, engine) = try ServedModel.load(name: "smol-135m", directory: RealModelTests.weights, engineConfig: config)
+        let port = Self.freePort()
+        let app = buildApplication(model: model, engine: engine, port: port)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+
+        let client = TestClient(host: "127.0.0.1", port: port)
+        // Until the server listens.
+        var connected = false
+        for _ in 0..<200 where !connected {
+            client.connect()
+            if (try? await client.execute(.init("/health", method: .get)))?.status == .ok { connected = true } else {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        #expect(connected)
+        let body = #"{"prompt":"Count to one thousand: 1, 2, 3,","max_tokens":1400,"ignore_eos":true,"stream":true}"#
+        let stream = Task {
+            try await client.execute(.init("/v1/completions", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)))
+        }
+        try await waitUntil { engine.stats?.numRunning == 1 }
+        await group.triggerGracefulShutdown()
+
+        let response = try await stream.value
+        #expect(response.status == .ok)
+        let text = String(buffer: response.body ?? ByteBuffer())
+        #expect(text.hasSuffix("data: [DONE]\n\n"), "\(text.suffix(300))")
+        let events = text.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: {") }
+        let last = try #require(events.last)
+        #expect(last.contains(#""code":"shutting_down""#), "\(last)")
+        #expect(events.count > 2, "the stream ran before the shutdown")
+        try await running.value  // the group returns: engine and server stopped
+        #expect(throws: EngineError.shuttingDown) { try engine.generate(GenerationRequest(promptTokens: [1], maxTokens: 1, sampling: .greedy)) }
+        try? await client.shutdown()
+    }
+}
