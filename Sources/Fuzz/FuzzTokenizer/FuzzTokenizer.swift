@@ -1,4 +1,4 @@
-// libFuzzer target: bytes → text → ids → text with the real SmolLM2 byte-level BPE tokenizer and the SentencePiece
+// libFuzzer target: bytes → text → ids → text (exact, but for the bytes the vocabulary cannot spell) with the real SmolLM2 byte-level BPE tokenizer and the SentencePiece
 // fixtures. A broken invariant traps (precondition) so libFuzzer records the input. See scripts/fuzz.sh.
 import Foundation
 import FuzzSupport
@@ -15,6 +15,20 @@ func loadTokenizer(_ relativePath: String) -> Tokenizer {
 }
 
 nonisolated(unsafe) let byteLevel = loadTokenizer("weights/smol-135m")
+/// Bytes the vocabulary has no token for. SmolLM2's lacks 0x04 0x06 0x13 0x14 0x16 0x1D, the 4-byte lead bytes
+/// 0xF1 0xF2 and bytes UTF-8 never uses; with no unknown token, byte-level BPE drops them (BPE.encode).
+nonisolated(unsafe) let unencodableBytes: Set<UInt8> = {
+    // GPT-2's byte → character table: printable Latin-1 bytes stand for themselves, the rest map to U+0100...
+    var characters: [UInt8: Unicode.Scalar] = [:]
+    var next: UInt32 = 256
+    for byte in 0...255 {
+        let printable = (33...126).contains(byte) || (161...172).contains(byte) || (174...255).contains(byte)
+        characters[UInt8(byte)] = Unicode.Scalar(printable ? UInt32(byte) : next)!
+        if !printable { next += 1 }
+    }
+    return Set(characters.filter { byteLevel.tokenToId(String($0.value)) == nil }.keys)
+}()
+
 nonisolated(unsafe) let sentencePieces = [loadTokenizer("Tests/Fixtures/spm"), loadTokenizer("Tests/Fixtures/spm-llama")]
 
 /// Streaming the ids one by one must give exactly `decode`'s text, with and without special tokens.
@@ -35,7 +49,8 @@ func checkTokenizers(_ bytes: UnsafeRawBufferPointer) {
     let ids = byteLevel.encode(text, addSpecialTokens: false)
     precondition(ids.allSatisfy { (0..<byteLevel.vocabularySize).contains($0) }, "id outside the vocabulary")
     let roundTrip = byteLevel.decode(ids)
-    precondition(roundTrip == text, "byte-level BPE round trip \(text.debugDescription) → \(ids) → \(roundTrip.debugDescription)")
+    let expected = String(decoding: text.utf8.filter { !unencodableBytes.contains($0) }, as: UTF8.self)
+    precondition(roundTrip == expected, "byte-level BPE round trip \(text.debugDescription) → \(ids) → \(roundTrip.debugDescription)")
     checkStreaming(byteLevel, ids)
 
     // The same bytes read as arbitrary ids (little-endian pairs, some beyond the vocabulary): decoding never traps,
