@@ -223,7 +223,12 @@ private struct HeaderEntries: Decodable {
         @unknown default:
             path = []
         }
-        guard let name = path.first?.stringValue else { return "not a JSON object" }
+        guard let name = path.first?.stringValue else {
+            // The header is valid JSON (checked first), so corrupt data here is a number that is no Int (1.5, 1e300);
+            // Foundation's decoder does not say where.
+            if case .dataCorrupted = error { return "shape and data_offsets must be lists of 64-bit integers" }
+            return "not a JSON object"
+        }
         if case .keyNotFound = error { return "entry \(name) lacks dtype, shape or data_offsets" }
         guard path.count > 1 else { return "entry \(name) is not an object" }
         return "entry \(name): \(path[1].stringValue) must be \(path[1].stringValue == "dtype" ? "a string" : "a list of integers")"
