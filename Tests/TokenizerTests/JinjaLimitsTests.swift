@@ -21,6 +21,8 @@ final class JinjaLimitsTests: XCTestCase {
         let limit = JinjaLimits.maxNestingDepth
         assertLimit("{{ " + String(repeating: "(", count: limit) + "1" + String(repeating: ")", count: limit) + " }}",
                     "limit of \(limit) levels of nested blocks and expressions")
+        // 10,000 parentheses (20 KB) overflowed the 8 MB stack before the limit; now parsing stops at the limit.
+        assertLimit("{{ " + String(repeating: "(", count: 20_000) + "1" + String(repeating: ")", count: 20_000) + " }}", "levels of nested blocks")
         // Long operator chains nest the tree as deeply as parentheses do (and used to overflow the stack).
         assertLimit("{{ 1" + String(repeating: " + 1", count: 100_000) + " }}", "levels of nested blocks")
         assertLimit("{{ x" + String(repeating: "|trim", count: 1_000) + " }}", "levels of nested blocks")
