@@ -95,13 +95,17 @@ final class JinjaLimitsTests: XCTestCase {
         assertLimit("{% set ns = namespace(x=1) %}{% for i in range(100000) %}{% set ns.x = {'k': ns.x} %}{% endfor %}", "levels of nested lists")
     }
 
-    func testNamespaceChainsAndCycles() throws {
-        // A chain of namespaces is as deep as nested lists (and would be freed recursively, one frame per link).
-        assertLimit("{% set ns = namespace(x=none) %}{% for i in range(100000) %}{% set ns.x = namespace(next=ns.x) %}{% endfor %}",
-                    "levels of nested lists, dictionaries and namespaces")
-        // A namespace holding itself can be printed (it is "<Namespace>") but not nested in a new value.
-        XCTAssertEqual(try render("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns.me }}"), "<Namespace>")
-        assertLimit("{% set ns = namespace() %}{% set ns.me = ns %}{{ [ns] }}", "levels of nested lists")
+    /// Chains of namespaces would be freed recursively, one stack frame per link, and cycles never: a namespace
+    /// may not hold one, however it is put there.
+    func testNamespacesCannotHoldNamespaces() throws {
+        let message = "a namespace attribute cannot hold a namespace"
+        assertLimit("{% set ns = namespace(x=none) %}{% for i in range(100000) %}{% set ns.x = namespace(next=ns.x) %}{% endfor %}", message)
+        assertLimit("{% set ns = namespace() %}{% set ns.me = ns %}", message)
+        assertLimit("{% set ns = namespace() %}{% set ns.items = [1, {'a': ns}] %}", message)
+        assertLimit("{% set head = namespace() %}{% set ns = namespace(tail=head) %}", message)
+        // Namespaces in lists, and plain values in namespaces, are fine.
+        XCTAssertEqual(try render("{% set a = namespace(n=1) %}{% set ns = namespace(l=[1, 'x']) %}{% set ns.l = ns.l + [2] %}{{ ns.l }}{{ [a, a]|length }}"),
+                       "[1, 'x', 2]2")
     }
 
     /// Lists that share one sublist many times over grow exponentially in size, not in memory: measuring them

@@ -53,6 +53,7 @@ struct JinjaEvaluator {
                     guard case .namespace(let namespace) = lookup(name) else {
                         throw TokenizerError.templateError("cannot set attribute '\(attribute)' on '\(name)': not a namespace")
                     }
+                    try budget.checkNamespaceAttribute(newValue)
                     namespace.attributes[attribute] = newValue
                 } else {
                     scopes[scopes.count - 1][name] = newValue
@@ -161,6 +162,7 @@ struct JinjaEvaluator {
             for argument in keywordArguments { keywords[argument.name] = try evaluate(argument.value) }
             switch callee {
             case .name(let name):
+                if name == "namespace" { for value in keywords.values.values { try budget.checkNamespaceAttribute(value) } }
                 return try budget.produced(try JinjaBuiltins.callGlobal(name, positional, keywords))
             case .attribute(let base, let method):
                 let receiver = try evaluate(base)

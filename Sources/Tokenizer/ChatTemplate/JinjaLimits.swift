@@ -56,6 +56,16 @@ struct JinjaBudget {
         try process(bytes: value.size(upTo: JinjaLimits.maxBytesProcessed - bytesProcessed))
     }
 
+    /// A namespace attribute may not hold a namespace (directly or in a list or dictionary): namespaces are the only
+    /// mutable values, so that is the one way to build cycles and chains the depth check at creation cannot see
+    /// (`{% set t.next = n %}` in a loop). Chat templates keep flags and strings in them.
+    mutating func checkNamespaceAttribute(_ value: JinjaValue) throws {
+        try process(value)  // bounds the walk
+        guard !value.containsNamespace else {
+            throw TokenizerError.templateError("a namespace attribute cannot hold a namespace (a bound of this interpreter)")
+        }
+    }
+
     /// Checks a value an operation produced against the size and depth limits, and charges its size.
     mutating func produced(_ value: JinjaValue) throws -> JinjaValue {
         switch value {
@@ -111,6 +121,16 @@ extension JinjaValue {
             return total
         default:
             return 16
+        }
+    }
+
+    /// Whether a namespace is this value or inside it. Values in namespaces hold none, so this never cycles.
+    var containsNamespace: Bool {
+        switch self {
+        case .namespace: true
+        case .list(let items): items.contains { $0.containsNamespace }
+        case .dictionary(let dictionary): dictionary.keys.contains { dictionary.values[$0]!.containsNamespace }
+        default: false
         }
     }
 
