@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Tokenizer
 
@@ -126,6 +127,18 @@ final class JinjaLimitsTests: XCTestCase {
         assertLimit("{{ 9223372036854775807 + 1 }}", "integer overflow")
         assertLimit("{{ (-9223372036854775807 - 1) // -1 }}", "integer overflow")
         XCTAssertEqual(try render("{{ (-9223372036854775807 - 1) % -1 }}|{{ -7 // 2 }}|{{ -7 % 2 }}"), "0|-4|1")
+    }
+
+    /// `strftime_now` formats the clock once per render (it cost tens of µs per `%` code per call, so a loop over a
+    /// long format could run for minutes inside every other bound).
+    func testStrftimeNowIsCheapAndCorrect() throws {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM"
+        XCTAssertEqual(try render("{{ strftime_now('%Y-%m') }}|{{ strftime_now('%% %Q 100%') }}"), formatter.string(from: Date()) + "|% %Q 100%")
+        let start = Date()
+        XCTAssertThrowsError(try render("{% set f = '%d' * 2000 %}{% for i in range(100000) %}{{ strftime_now(f) }}{% endfor %}"))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
     }
 
     /// SmolLM2's template over a long conversation stays far inside every bound.

@@ -162,6 +162,7 @@ enum JinjaBuiltins {
 
     // MARK: Calls
 
+    /// `strftime_now` is the evaluator's (it keeps one set of clock fields per render).
     static func callGlobal(_ name: String, _ arguments: [JinjaValue], _ keywords: JinjaDictionary) throws -> JinjaValue {
         switch name {
         case "raise_exception":
@@ -185,9 +186,6 @@ enum JinjaBuiltins {
                 current = next
             }
             return .list(items)
-        case "strftime_now":
-            guard case .string(let format)? = arguments.first else { throw fail("strftime_now() takes a format string") }
-            return .string(strftime(format))
         default:
             throw fail("unknown function \(name)()")
         }
@@ -225,7 +223,9 @@ enum JinjaBuiltins {
                 try JinjaLimits.checkList(string.occurrences(of: separator, limit: JinjaLimits.maxListItems) + 1)
                 return .list(string.components(separatedBy: separator).map { .string($0) })
             }
-            return .list(string.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
+            let words = string.split(whereSeparator: \.isWhitespace)  // substrings: no copy before the check
+            try JinjaLimits.checkList(words.count)
+            return .list(words.map { .string(String($0)) })
         case (.dictionary(let dictionary), "items"):
             return .list(dictionary.keys.map { .list([.string($0), dictionary.values[$0]!]) })
         case (.dictionary(let dictionary), "keys"):
@@ -245,19 +245,27 @@ enum JinjaBuiltins {
         return first.uppercased() + string.dropFirst().lowercased()
     }
 
-    static func strftime(_ format: String) -> String {
+    /// What each supported strftime code prints at `date`. Formatting is slow (tens of µs per code), so a render
+    /// computes these once and every `strftime_now` call is a scan of its format.
+    static func strftimeFields(_ date: Date) -> [Character: String] {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        let mapping: [Character: String] = ["d": "dd", "m": "MM", "Y": "yyyy", "y": "yy", "B": "MMMM", "b": "MMM",
-                                            "H": "HH", "M": "mm", "S": "ss", "A": "EEEE", "a": "EEE", "%": "%"]
+        let patterns: [Character: String] = ["d": "dd", "m": "MM", "Y": "yyyy", "y": "yy", "B": "MMMM", "b": "MMM",
+                                             "H": "HH", "M": "mm", "S": "ss", "A": "EEEE", "a": "EEE"]
+        var fields: [Character: String] = ["%": "%"]
+        for (code, pattern) in patterns {
+            formatter.dateFormat = pattern
+            fields[code] = formatter.string(from: date)
+        }
+        return fields
+    }
+
+    static func strftime(_ format: String, fields: [Character: String]) -> String {
         var result = ""
         var characters = format.makeIterator()
         while let character = characters.next() {
             guard character == "%", let code = characters.next() else { result.append(character); continue }
-            guard let pattern = mapping[code] else { result += "%\(code)"; continue }
-            if pattern == "%" { result += "%"; continue }
-            formatter.dateFormat = pattern
-            result += formatter.string(from: Date())
+            result += fields[code] ?? "%\(code)"
         }
         return result
     }

@@ -1,9 +1,13 @@
+import Foundation
+
 /// Renders parsed template nodes against a context of variables.
 struct JinjaEvaluator {
     /// Innermost scope last; `for` bodies push a scope so their `set`s do not leak (as in Jinja).
     private var scopes: [[String: JinjaValue]]
     private var output = ""
     private var budget = JinjaBudget()
+    /// `strftime_now`'s fields, computed at its first call: one instant per render, and no formatting per call.
+    private var strftimeFields: [Character: String]?
 
     /// How a block finished: normally, or by `{% break %}` / `{% continue %}` bubbling up to its loop.
     private enum Completion {
@@ -161,6 +165,10 @@ struct JinjaEvaluator {
             var keywords = JinjaDictionary()
             for argument in keywordArguments { keywords[argument.name] = try evaluate(argument.value) }
             switch callee {
+            case .name("strftime_now"):
+                guard case .string(let format)? = positional.first else { throw TokenizerError.templateError("strftime_now() takes a format string") }
+                if strftimeFields == nil { strftimeFields = JinjaBuiltins.strftimeFields(Date()) }
+                return try budget.produced(.string(JinjaBuiltins.strftime(format, fields: strftimeFields!)))
             case .name(let name):
                 if name == "namespace" { for value in keywords.values.values { try budget.checkNamespaceAttribute(value) } }
                 return try budget.produced(try JinjaBuiltins.callGlobal(name, positional, keywords))
