@@ -33,8 +33,8 @@ final class FuzzRegressionTests: XCTestCase {
     /// Every saved chat-template input (template, 0, messages separated by 1, as FuzzChatTemplate splits them)
     /// renders or throws a template error, within a few seconds. The ones there now are hand-written: before
     /// JinjaLimits each trapped (divisibleby, tojson), overflowed the stack (nested values, namespace chains and
-    /// linked lists), ran out of memory (doubling, join, replace) or ran for minutes (nested loops); fuzzing found
-    /// none of these.
+    /// linked lists), ran out of memory (doubling, join, replace) or ran for minutes (nested loops, strftime_now in a
+    /// loop); fuzzing found none of these.
     func testChatTemplateInputsEndInATemplateError() throws {
         let roles = ["system", "user", "assistant", "tool"]
         for (name, bytes) in try fuzzInputs("chat-template-") {
