@@ -83,6 +83,9 @@ final class JinjaLimitsTests: XCTestCase {
         // Each iteration compares two 1 MB strings: cheap to write, 2 MB of work each time.
         assertLimit("{% set a = 'x' * 1000000 %}{% set b = 'x' * 1000000 %}{% for i in range(1000) %}{% if a == b %}{% endif %}{% endfor %}",
                     "limit of \(JinjaLimits.maxBytesProcessed) bytes of strings and lists processed")
+        // Iterating a string splits all of it, however early the loop breaks.
+        assertLimit("{% set a = 'x' * 1000000 %}{% for i in range(1000) %}{% for c in a %}{% break %}{% endfor %}{% endfor %}",
+                    "bytes of strings and lists processed")
         // Indexing a string walks it.
         assertLimit("{% set a = 'x' * 1000000 %}{% for i in range(1000) %}{{ a[i] }}{% endfor %}", "bytes of strings and lists processed")
         // A list holding one long string many times prints as the sum of them.

@@ -79,7 +79,9 @@ struct JinjaEvaluator {
     private mutating func executeFor(targets: [String], iterable: JinjaExpression, condition: JinjaExpression?,
                                      body: [JinjaNode], otherwise: [JinjaNode]) throws {
         var items: [JinjaValue]
-        switch try evaluate(iterable) {
+        let iterated = try evaluate(iterable)
+        if case .list = iterated {} else { try budget.process(bytes: iterated.shallowSize) }  // strings and keys are copied
+        switch iterated {
         case .list(let list): items = list
         case .dictionary(let dictionary): items = dictionary.keys.map { .string($0) }
         case .string(let string): items = try JinjaLimits.characters(string)
