@@ -59,6 +59,12 @@ let package = Package(
         ),
         // Release-build benchmarks: `swift run -c release bench tokenizer|model`.
         .executableTarget(name: "Bench", dependencies: ["Model", "Tokenizer", "Scheduler", "Grammar"], swiftSettings: optimized),
+        // libFuzzer targets, built and run by scripts/fuzz.sh with -sanitize=fuzzer -DFUZZING. A plain `swift build`
+        // gives each a small main that replays the input files it is given (e.g. a crasher) through the same checks.
+        .target(name: "FuzzSupport", path: "Sources/Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzTokenizer", dependencies: ["Tokenizer", "FuzzSupport"], path: "Sources/Fuzz/FuzzTokenizer"),
+        .executableTarget(name: "FuzzChatTemplate", dependencies: ["Tokenizer", "FuzzSupport"], path: "Sources/Fuzz/FuzzChatTemplate"),
+        .executableTarget(name: "FuzzSafeTensors", dependencies: ["Model", "FuzzSupport"], path: "Sources/Fuzz/FuzzSafeTensors"),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Scheduler"]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer"]),
         .testTarget(name: "SchedulerTests", dependencies: ["Scheduler"]),

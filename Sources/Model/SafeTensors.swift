@@ -8,7 +8,7 @@ public enum TensorDType: String, Sendable {
     case f64 = "F64", f32 = "F32", f16 = "F16", bf16 = "BF16"
     case i64 = "I64", i32 = "I32", i16 = "I16", i8 = "I8", u8 = "U8", bool = "BOOL"
 
-    var byteCount: Int {
+    public var byteCount: Int {
         switch self {
         case .f64, .i64: 8
         case .f32, .i32: 4
@@ -22,6 +22,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case fileTooSmall(path: String, size: Int)
     case headerOutOfBounds(headerLength: UInt64, fileSize: Int)
+    case headerTooLarge(headerLength: UInt64, limit: Int)
+    case overlappingTensors(String, String)
     case invalidHeader(reason: String)
     case unknownDType(tensor: String, dtype: String)
     case badOffsets(tensor: String, begin: Int, end: Int, dataSize: Int)
@@ -35,6 +37,8 @@ public enum SafeTensorsError: Error, Equatable, CustomStringConvertible {
         case .cannotOpen(let path, let reason): "cannot open \(path): \(reason)"
         case .fileTooSmall(let path, let size): "\(path) is \(size) bytes: too small to be a safetensors file"
         case .headerOutOfBounds(let length, let size): "safetensors header claims \(length) bytes but the file has \(size)"
+        case .headerTooLarge(let length, let limit): "safetensors header claims \(length) bytes, more than the \(limit) we read"
+        case .overlappingTensors(let first, let second): "tensors \(first) and \(second) overlap in the data section"
         case .invalidHeader(let reason): "invalid safetensors header: \(reason)"
         case .unknownDType(let tensor, let dtype): "tensor \(tensor): unknown dtype \(dtype)"
         case .badOffsets(let tensor, let begin, let end, let size):
@@ -80,13 +84,7 @@ public final class SafeTensorsFile {
         }
         base = UnsafeRawPointer(mapped)
         do {
-            let headerLength = base.loadUnaligned(as: UInt64.self).littleEndian
-            guard headerLength <= UInt64(fileSize - 8) else {
-                throw SafeTensorsError.headerOutOfBounds(headerLength: headerLength, fileSize: fileSize)
-            }
-            dataStart = 8 + Int(headerLength)
-            let header = Data(bytes: base + 8, count: Int(headerLength))
-            tensors = try Self.parseHeader(header, dataSize: fileSize - dataStart)
+            (dataStart, tensors) = try Self.parseLayout(UnsafeRawBufferPointer(start: base, count: fileSize))
         } catch {
             munmap(UnsafeMutableRawPointer(mutating: base), fileSize)
             throw error
@@ -95,35 +93,61 @@ public final class SafeTensorsFile {
 
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), fileSize) }
 
+    /// Reads and validates the header of a whole safetensors file held in memory: where the data section
+    /// starts and every tensor's entry. Public so the fuzzer (Sources/FuzzSafeTensors) can drive it without a file.
+    public static func parseLayout(_ file: UnsafeRawBufferPointer) throws -> (dataStart: Int, tensors: [String: TensorInfo]) {
+        guard file.count >= 8 else { throw SafeTensorsError.fileTooSmall(path: "<memory>", size: file.count) }
+        let headerLength = file.loadUnaligned(as: UInt64.self).littleEndian
+        guard headerLength <= UInt64(file.count - 8) else {
+            throw SafeTensorsError.headerOutOfBounds(headerLength: headerLength, fileSize: file.count)
+        }
+        guard headerLength <= UInt64(maxHeaderLength) else {
+            throw SafeTensorsError.headerTooLarge(headerLength: headerLength, limit: maxHeaderLength)
+        }
+        let dataStart = 8 + Int(headerLength)
+        let header = Data(bytes: file.baseAddress! + 8, count: Int(headerLength))
+        return (dataStart, try parseHeader(header, dataSize: file.count - dataStart))
+    }
+
+    /// The longest header we read, as in the reference implementation (`MAX_HEADER_SIZE`, 100 MB): a real one
+    /// is tens of kilobytes, and a length beyond this is a corrupt or hostile file, not one to allocate for.
+    public static let maxHeaderLength = 100_000_000
+
     static func parseHeader(_ header: Data, dataSize: Int) throws -> [String: TensorInfo] {
-        let json: Any
-        do { json = try JSONSerialization.jsonObject(with: header) } catch {
+        guard (try? JSONSerialization.jsonObject(with: header)) != nil else {
             throw SafeTensorsError.invalidHeader(reason: "not JSON")
         }
-        guard let entries = json as? [String: Any] else { throw SafeTensorsError.invalidHeader(reason: "not a JSON object") }
+        let entries: [(name: String, entry: HeaderEntry)]
+        do { entries = try JSONDecoder().decode(HeaderEntries.self, from: header).entries } catch let error as DecodingError {
+            throw SafeTensorsError.invalidHeader(reason: HeaderEntries.reason(error))
+        }
         var tensors: [String: TensorInfo] = [:]
-        for (name, value) in entries where name != "__metadata__" {
-            guard let entry = value as? [String: Any],
-                  let dtypeName = entry["dtype"] as? String,
-                  let shape = (entry["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (entry["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offsets.count == 2, shape.count == (entry["shape"] as? [Any])?.count
-            else { throw SafeTensorsError.invalidHeader(reason: "entry \(name) lacks dtype, shape or data_offsets") }
-            guard let dtype = TensorDType(rawValue: dtypeName) else {
-                throw SafeTensorsError.unknownDType(tensor: name, dtype: dtypeName)
+        for (name, entry) in entries {
+            guard let dtype = TensorDType(rawValue: entry.dtype) else {
+                throw SafeTensorsError.unknownDType(tensor: name, dtype: entry.dtype)
             }
-            let (begin, end) = (offsets[0], offsets[1])
+            guard entry.dataOffsets.count == 2 else {
+                throw SafeTensorsError.invalidHeader(reason: "entry \(name): data_offsets has \(entry.dataOffsets.count) numbers, not 2")
+            }
+            let (begin, end) = (entry.dataOffsets[0], entry.dataOffsets[1])
             guard begin >= 0, begin <= end, end <= dataSize else {
                 throw SafeTensorsError.badOffsets(tensor: name, begin: begin, end: end, dataSize: dataSize)
             }
-            let (count, overflow) = shape.reduce((1, false)) { acc, dim in
-                let (product, o) = acc.0.multipliedReportingOverflow(by: dim)
-                return (product, acc.1 || o || dim < 0)
+            // Element count × element size, refusing negative dimensions and overflow (a shape can claim 2^70 bytes).
+            var byteCount: Int? = dtype.byteCount
+            for dim in entry.shape {
+                byteCount = byteCount.flatMap { dim < 0 ? nil : $0.multipliedReportingOverflow(by: dim) }
+                    .flatMap { $0.overflow ? nil : $0.partialValue }
             }
-            guard !overflow, count * dtype.byteCount == end - begin else {
-                throw SafeTensorsError.sizeMismatch(tensor: name, shape: shape, dtype: dtypeName, byteCount: end - begin)
+            guard byteCount == end - begin else {
+                throw SafeTensorsError.sizeMismatch(tensor: name, shape: entry.shape, dtype: entry.dtype, byteCount: end - begin)
             }
-            tensors[name] = TensorInfo(dtype: dtype, shape: shape, byteRange: begin..<end)
+            tensors[name] = TensorInfo(dtype: dtype, shape: entry.shape, byteRange: begin..<end)
+        }
+        // No two tensors may share bytes: a writer never produces that, and a reader that mutated one would see the other change.
+        let ranges = tensors.filter { !$0.value.byteRange.isEmpty }.sorted { $0.value.byteRange.lowerBound < $1.value.byteRange.lowerBound }
+        for (previous, next) in zip(ranges, ranges.dropFirst()) where previous.value.byteRange.overlaps(next.value.byteRange) {
+            throw SafeTensorsError.overlappingTensors(previous.key, next.key)
         }
         return tensors
     }
@@ -169,5 +193,55 @@ public final class SafeTensorsFile {
             }
             initialized = count
         }
+    }
+}
+
+/// The header's tensor entries in file order, `__metadata__` skipped; decoded strictly (integers must be integers).
+private struct HeaderEntries: Decodable {
+    var entries: [(name: String, entry: HeaderEntry)] = []
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: Key.self)
+        for key in container.allKeys where key.stringValue != "__metadata__" {
+            entries.append((key.stringValue, try container.decode(HeaderEntry.self, forKey: key)))
+        }
+    }
+
+    /// What a user reads: which entry and field is wrong.
+    static func reason(_ error: DecodingError) -> String {
+        let path: [any CodingKey]
+        switch error {
+        case .keyNotFound(_, let context), .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            path = context.codingPath
+        @unknown default:
+            path = []
+        }
+        guard let name = path.first?.stringValue else {
+            // The header is valid JSON (checked first), so corrupt data here is a number that is no Int (1.5, 1e300);
+            // Foundation's decoder does not say where.
+            if case .dataCorrupted = error { return "shape and data_offsets must be lists of 64-bit integers" }
+            return "not a JSON object"
+        }
+        if case .keyNotFound = error { return "entry \(name) lacks dtype, shape or data_offsets" }
+        guard path.count > 1 else { return "entry \(name) is not an object" }
+        return "entry \(name): \(path[1].stringValue) must be \(path[1].stringValue == "dtype" ? "a string" : "a list of integers")"
+    }
+}
+
+private struct HeaderEntry: Decodable {
+    var dtype: String
+    var shape: [Int]
+    var dataOffsets: [Int]
+
+    enum CodingKeys: String, CodingKey {
+        case dtype, shape
+        case dataOffsets = "data_offsets"
     }
 }

@@ -86,6 +86,76 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
+    // MARK: Found by fuzzing (scripts/fuzz.sh safetensors) or written alongside it
+
+    /// Fuzzer crasher: two entries sharing bytes were accepted, so one tensor's data was also another's.
+    func testOverlappingTensorsAreRefused() throws {
+        let header = #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"U8","shape":[4],"data_offsets":[4,8]}}"#
+        XCTAssertThrowsError(try SafeTensorsFile(path: try writeSafeTensors(header: header, data: [UInt8](repeating: 0, count: 8)))) {
+            XCTAssertEqual($0 as? SafeTensorsError, .overlappingTensors("a", "b"))
+        }
+        // Adjacent and empty tensors do not overlap.
+        let adjacent = #"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"U8","shape":[4],"data_offsets":[4,8]},"e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]}}"#
+        let file = try SafeTensorsFile(path: try writeSafeTensors(header: adjacent, data: [UInt8](repeating: 0, count: 8)))
+        XCTAssertEqual(file.tensors.count, 3)
+    }
+
+    /// A shape whose element count fits in Int but whose byte count does not used to trap (`count * dtype.byteCount`).
+    func testShapeWhoseByteCountOverflowsIsAnError() throws {
+        let header = #"{"w":{"dtype":"F64","shape":[4611686018427387904],"data_offsets":[0,0]}}"#
+        XCTAssertThrowsError(try SafeTensorsFile(path: try writeSafeTensors(header: header, data: []))) {
+            XCTAssertEqual($0 as? SafeTensorsError, .sizeMismatch(tensor: "w", shape: [4611686018427387904], dtype: "F64", byteCount: 0))
+        }
+        let negative = #"{"w":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,16]}}"#
+        XCTAssertThrowsError(try SafeTensorsFile(path: try writeSafeTensors(header: negative, data: [UInt8](repeating: 0, count: 16)))) {
+            XCTAssertEqual($0 as? SafeTensorsError, .sizeMismatch(tensor: "w", shape: [-1, -4], dtype: "F32", byteCount: 16))
+        }
+    }
+
+    /// Numbers that are not integers used to go through NSNumber.intValue, which read 1.5 and true as 1 and 1e300 as Int.min.
+    func testNonIntegerNumbersAreRefused() throws {
+        for bad in ["1.5", "1e300", "true", "\"4\""] {
+            let header = #"{"w":{"dtype":"U8","shape":[4],"data_offsets":[0,"# + bad + "]}}"
+            let reason = bad.first!.isNumber ? "shape and data_offsets must be lists of 64-bit integers" : "entry w: data_offsets must be a list of integers"
+            XCTAssertThrowsError(try SafeTensorsFile(path: try writeSafeTensors(header: header, data: [0, 0, 0, 0])), bad) {
+                XCTAssertEqual($0 as? SafeTensorsError, .invalidHeader(reason: reason), bad)
+            }
+        }
+        let threeOffsets = #"{"w":{"dtype":"U8","shape":[4],"data_offsets":[0,4,4]}}"#
+        XCTAssertThrowsError(try SafeTensorsFile(path: try writeSafeTensors(header: threeOffsets, data: [0, 0, 0, 0]))) {
+            XCTAssertEqual($0 as? SafeTensorsError, .invalidHeader(reason: "entry w: data_offsets has 3 numbers, not 2"))
+        }
+        XCTAssertThrowsError(try SafeTensorsFile(path: try writeSafeTensors(header: #"[1, 2]"#, data: []))) {
+            XCTAssertEqual($0 as? SafeTensorsError, .invalidHeader(reason: "not a JSON object"))
+        }
+        XCTAssertThrowsError(try SafeTensorsFile(path: try writeSafeTensors(header: #"{"w":7}"#, data: []))) {
+            XCTAssertEqual($0 as? SafeTensorsError, .invalidHeader(reason: "entry w is not an object"))
+        }
+    }
+
+    /// The header length is checked against a sane limit before anything is allocated for it.
+    func testHeaderLengthLimit() throws {
+        let fileSize = 8 + SafeTensorsFile.maxHeaderLength + 1
+        let bytes = UnsafeMutableRawBufferPointer.allocate(byteCount: fileSize, alignment: 8)
+        defer { bytes.deallocate() }
+        bytes.storeBytes(of: UInt64(fileSize - 8).littleEndian, as: UInt64.self)
+        XCTAssertThrowsError(try SafeTensorsFile.parseLayout(UnsafeRawBufferPointer(bytes))) {
+            XCTAssertEqual($0 as? SafeTensorsError, .headerTooLarge(headerLength: UInt64(fileSize - 8), limit: SafeTensorsFile.maxHeaderLength))
+        }
+    }
+
+    /// Every input the fuzzer saved (Tests/Fixtures/fuzz/safetensors-*) parses or throws a SafeTensorsError.
+    func testFuzzerInputsAreHandled() throws {
+        let directory = Paths.fixtures.appendingPathComponent("fuzz")
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("safetensors-") }
+        for name in names {
+            let data = try Data(contentsOf: directory.appendingPathComponent(name))
+            do { _ = try data.withUnsafeBytes { try SafeTensorsFile.parseLayout($0) } } catch {
+                XCTAssertTrue(error is SafeTensorsError, "\(name): \(error)")
+            }
+        }
+    }
+
     /// A model directory whose weights lack a tensor the config implies fails to load with that tensor's name.
     func testModelWithMissingTensorFailsToLoad() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("model-\(UUID().uuidString)")

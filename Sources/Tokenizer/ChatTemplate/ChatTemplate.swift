@@ -1,14 +1,15 @@
 /// A chat template parsed once at load and rendered per request, like transformers'
 /// `apply_chat_template(messages, tokenize=False, add_generation_prompt=...)`.
-struct ChatTemplate: Sendable {
+public struct ChatTemplate: Sendable {
     let nodes: [JinjaNode]
 
-    init(_ source: String) throws {
+    /// Parses `source`; throws `TokenizerError.templateError` for a template we cannot render.
+    public init(_ source: String) throws {
         nodes = try JinjaParser.parse(try JinjaLexer.tokenize(source))
     }
 
     /// `specialTokens` maps `bos_token`, `eos_token`, ... to their strings, as transformers passes them.
-    func render(messages: [ChatMessage], addGenerationPrompt: Bool, specialTokens: [String: String]) throws -> String {
+    public func render(messages: [ChatMessage], addGenerationPrompt: Bool, specialTokens: [String: String]) throws -> String {
         var context: [String: JinjaValue] = [
             "messages": .list(messages.map { message in
                 var dictionary = JinjaDictionary()

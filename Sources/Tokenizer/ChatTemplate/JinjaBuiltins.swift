@@ -23,9 +23,12 @@ enum JinjaBuiltins {
             let resolved = position < 0 ? list.count + position : position
             return list.indices.contains(resolved) ? list[resolved] : .undefined
         case (.string(let string), .integer(let position)):
-            let characters = Array(string)
-            let resolved = position < 0 ? characters.count + position : position
-            return characters.indices.contains(resolved) ? .string(String(characters[resolved])) : .undefined
+            // Walks |position| characters from the nearer end instead of building the array of all of them.
+            let index = position < 0
+                ? string.index(string.endIndex, offsetBy: position, limitedBy: string.startIndex)
+                : string.index(string.startIndex, offsetBy: position, limitedBy: string.endIndex)
+            guard let index, index < string.endIndex else { return .undefined }
+            return .string(String(string[index]))
         case (.dictionary, .string(let key)), (.namespace, .string(let key)):
             return try member(of: base, key, description: key)
         case (.undefined, _):
@@ -90,7 +93,11 @@ enum JinjaBuiltins {
         case (.list(let a), .list(let b)) where op == "+":
             return .list(a + b)
         case (.string(let a), .integer(let count)) where op == "*":
-            guard count <= 100_000 else { throw fail("string repetition of \(count) is too large") }
+            // Checked before building: `'a' * 10**9` must not allocate a gigabyte first.
+            let (bytes, overflow) = a.utf8.count.multipliedReportingOverflow(by: max(count, 0))
+            guard !overflow, bytes <= JinjaLimits.maxStringBytes else {
+                throw fail("string repetition of \(a.utf8.count) bytes × \(count) exceeds the limit of \(JinjaLimits.maxStringBytes) bytes in a string")
+            }
             return .string(String(repeating: a, count: max(count, 0)))
         case (.integer(let a), .integer(let b)):
             let result: (partialValue: Int, overflow: Bool)
@@ -101,6 +108,8 @@ enum JinjaBuiltins {
             case "//", "%":
                 guard b != 0 else { throw fail("division by zero") }
                 // Python floors; Swift truncates toward zero.
+                // Int.min // -1 overflows (Python's answer is 2^63).
+                guard !(a == .min && b == -1 && op == "//") else { throw fail("integer overflow in \(a) \(op) \(b)") }
                 var quotient = a.dividedReportingOverflow(by: b).partialValue
                 var remainder = a.remainderReportingOverflow(dividingBy: b).partialValue
                 if remainder != 0, (remainder < 0) != (b < 0) {
@@ -153,6 +162,7 @@ enum JinjaBuiltins {
 
     // MARK: Calls
 
+    /// `strftime_now` is the evaluator's (it keeps one set of clock fields per render).
     static func callGlobal(_ name: String, _ arguments: [JinjaValue], _ keywords: JinjaDictionary) throws -> JinjaValue {
         switch name {
         case "raise_exception":
@@ -164,11 +174,18 @@ enum JinjaBuiltins {
             guard bounds.count == arguments.count, (1...3).contains(bounds.count) else { throw fail("range() takes 1 to 3 integers") }
             let (start, stop, step) = bounds.count == 1 ? (0, bounds[0], 1) : (bounds[0], bounds[1], bounds.count == 3 ? bounds[2] : 1)
             guard step != 0 else { throw fail("range() step cannot be zero") }
-            guard (Double(stop) - Double(start)) / Double(step) <= 100_000 else { throw fail("range() of more than 100000 items") }
-            return .list(Swift.stride(from: start, to: stop, by: step).map { .integer($0) })
-        case "strftime_now":
-            guard case .string(let format)? = arguments.first else { throw fail("strftime_now() takes a format string") }
-            return .string(strftime(format))
+            var items: [JinjaValue] = []
+            var current = start
+            while step > 0 ? current < stop : current > stop {
+                guard items.count < JinjaLimits.maxListItems else {
+                    throw fail("range(\(start), \(stop), \(step)) exceeds the limit of \(JinjaLimits.maxListItems) items in a list")
+                }
+                items.append(.integer(current))
+                let (next, overflow) = current.addingReportingOverflow(step)  // past Int.max / Int.min: done
+                if overflow { break }
+                current = next
+            }
+            return .list(items)
         default:
             throw fail("unknown function \(name)()")
         }
@@ -191,12 +208,24 @@ enum JinjaBuiltins {
         case (.string(let string), "startswith"): return .boolean(strings.contains { string.hasPrefix($0) })
         case (.string(let string), "endswith"): return .boolean(strings.contains { string.hasSuffix($0) })
         case (.string(let string), "replace") where strings.count == 2:
+            // Checked before building: replacing each of n occurrences with m bytes adds n × m.
+            let growth = strings[1].utf8.count - strings[0].utf8.count
+            if growth > 0 {
+                let most = (JinjaLimits.maxStringBytes - string.utf8.count) / growth
+                guard string.occurrences(of: strings[0], limit: most) <= most else {
+                    throw JinjaLimits.exceeded("bytes in a string", JinjaLimits.maxStringBytes)
+                }
+            }
             return .string(string.replacingOccurrences(of: strings[0], with: strings[1]))
         case (.string(let string), "split"):
             if let separator = strings.first {
+                guard !separator.isEmpty else { throw fail("split() separator cannot be empty") }
+                try JinjaLimits.checkList(string.occurrences(of: separator, limit: JinjaLimits.maxListItems) + 1)
                 return .list(string.components(separatedBy: separator).map { .string($0) })
             }
-            return .list(string.split(whereSeparator: \.isWhitespace).map { .string(String($0)) })
+            let words = string.split(whereSeparator: \.isWhitespace)  // substrings: no copy before the check
+            try JinjaLimits.checkList(words.count)
+            return .list(words.map { .string(String($0)) })
         case (.dictionary(let dictionary), "items"):
             return .list(dictionary.keys.map { .list([.string($0), dictionary.values[$0]!]) })
         case (.dictionary(let dictionary), "keys"):
@@ -216,19 +245,27 @@ enum JinjaBuiltins {
         return first.uppercased() + string.dropFirst().lowercased()
     }
 
-    static func strftime(_ format: String) -> String {
+    /// What each supported strftime code prints at `date`. Formatting is slow (tens of µs per code), so a render
+    /// computes these once and every `strftime_now` call is a scan of its format.
+    static func strftimeFields(_ date: Date) -> [Character: String] {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
-        let mapping: [Character: String] = ["d": "dd", "m": "MM", "Y": "yyyy", "y": "yy", "B": "MMMM", "b": "MMM",
-                                            "H": "HH", "M": "mm", "S": "ss", "A": "EEEE", "a": "EEE", "%": "%"]
+        let patterns: [Character: String] = ["d": "dd", "m": "MM", "Y": "yyyy", "y": "yy", "B": "MMMM", "b": "MMM",
+                                             "H": "HH", "M": "mm", "S": "ss", "A": "EEEE", "a": "EEE"]
+        var fields: [Character: String] = ["%": "%"]
+        for (code, pattern) in patterns {
+            formatter.dateFormat = pattern
+            fields[code] = formatter.string(from: date)
+        }
+        return fields
+    }
+
+    static func strftime(_ format: String, fields: [Character: String]) -> String {
         var result = ""
         var characters = format.makeIterator()
         while let character = characters.next() {
             guard character == "%", let code = characters.next() else { result.append(character); continue }
-            guard let pattern = mapping[code] else { result += "%\(code)"; continue }
-            if pattern == "%" { result += "%"; continue }
-            formatter.dateFormat = pattern
-            result += formatter.string(from: Date())
+            result += fields[code] ?? "%\(code)"
         }
         return result
     }

@@ -1,8 +1,13 @@
+import Foundation
+
 /// Renders parsed template nodes against a context of variables.
 struct JinjaEvaluator {
     /// Innermost scope last; `for` bodies push a scope so their `set`s do not leak (as in Jinja).
     private var scopes: [[String: JinjaValue]]
     private var output = ""
+    private var budget = JinjaBudget()
+    /// `strftime_now`'s fields, computed at its first call: one instant per render, and no formatting per call.
+    private var strftimeFields: [Character: String]?
 
     /// How a block finished: normally, or by `{% break %}` / `{% continue %}` bubbling up to its loop.
     private enum Completion {
@@ -30,11 +35,16 @@ struct JinjaEvaluator {
 
     private mutating func execute(_ nodes: [JinjaNode]) throws -> Completion {
         for node in nodes {
+            try budget.step()
             switch node {
             case .text(let text):
-                output += text
+                try write(text)
             case .output(let expression):
-                output += try evaluate(expression).text
+                let value = try evaluate(expression)
+                if case .string(let text) = value { try write(text) } else {
+                    try budget.process(value)
+                    try write(value.text)
+                }
             case .ifChain(let branches, let otherwise):
                 let body = try branches.first(where: { try evaluate($0.condition).isTruthy })?.body ?? otherwise
                 let completion = try execute(body)
@@ -47,6 +57,7 @@ struct JinjaEvaluator {
                     guard case .namespace(let namespace) = lookup(name) else {
                         throw TokenizerError.templateError("cannot set attribute '\(attribute)' on '\(name)': not a namespace")
                     }
+                    try budget.checkNamespaceAttribute(newValue)
                     namespace.attributes[attribute] = newValue
                 } else {
                     scopes[scopes.count - 1][name] = newValue
@@ -60,18 +71,26 @@ struct JinjaEvaluator {
         return .normal
     }
 
+    private mutating func write(_ text: String) throws {
+        try JinjaLimits.checkString(output.utf8.count + text.utf8.count)
+        output += text
+    }
+
     private mutating func executeFor(targets: [String], iterable: JinjaExpression, condition: JinjaExpression?,
                                      body: [JinjaNode], otherwise: [JinjaNode]) throws {
         var items: [JinjaValue]
-        switch try evaluate(iterable) {
+        let iterated = try evaluate(iterable)
+        if case .list = iterated {} else { try budget.process(bytes: iterated.shallowSize) }  // strings and keys are copied
+        switch iterated {
         case .list(let list): items = list
         case .dictionary(let dictionary): items = dictionary.keys.map { .string($0) }
-        case .string(let string): items = string.map { .string(String($0)) }
+        case .string(let string): items = try JinjaLimits.characters(string)
         case .undefined, .none: items = []
         case let other: throw TokenizerError.templateError("cannot iterate over \(other.typeName)")
         }
         if let condition {
             items = try items.filter { item in
+                try budget.loopIteration()
                 scopes.append(try bind(targets, to: item))
                 defer { scopes.removeLast() }
                 return try evaluate(condition).isTruthy
@@ -83,6 +102,7 @@ struct JinjaEvaluator {
             return
         }
         for (index, item) in items.enumerated() {
+            try budget.loopIteration()
             var scope = try bind(targets, to: item)
             var loop = JinjaDictionary()
             loop["index"] = .integer(index + 1)
@@ -111,14 +131,17 @@ struct JinjaEvaluator {
 
     // MARK: Expressions
 
-    func evaluate(_ expression: JinjaExpression) throws -> JinjaValue {
+    /// Values an operation builds go through `budget.produced`, which enforces the size limits and charges them;
+    /// operations whose cost grows with an operand (comparing, searching, indexing a string) charge that operand.
+    mutating func evaluate(_ expression: JinjaExpression) throws -> JinjaValue {
+        try budget.step()
         switch expression {
         case .literal(let literal):
             return JinjaValue(literal)
         case .name(let name):
             return lookup(name)
         case .list(let items):
-            return .list(try items.map(evaluate))
+            return try budget.produced(.list(try items.map { try evaluate($0) }))
         case .dictionary(let pairs):
             var dictionary = JinjaDictionary()
             for pair in pairs {
@@ -127,30 +150,50 @@ struct JinjaEvaluator {
                 }
                 dictionary[key] = try evaluate(pair.value)
             }
-            return .dictionary(dictionary)
+            return try budget.produced(.dictionary(dictionary))
         case .attribute(let base, let name):
             return try JinjaBuiltins.member(of: try evaluate(base), name, description: name)
         case .index(let base, let index):
-            return try JinjaBuiltins.item(of: try evaluate(base), try evaluate(index))
+            let container = try evaluate(base)
+            if case .string(let string) = container { try budget.process(bytes: string.utf8.count) }
+            return try JinjaBuiltins.item(of: container, try evaluate(index))
         case .slice(let base, let start, let stop, let step):
-            return try JinjaBuiltins.slice(try evaluate(base), start: try start.map(evaluate),
-                                           stop: try stop.map(evaluate), step: try step.map(evaluate))
+            let container = try evaluate(base)
+            try budget.process(bytes: container.shallowSize)
+            let (start, stop, step) = (try start.map { try evaluate($0) }, try stop.map { try evaluate($0) }, try step.map { try evaluate($0) })
+            return try budget.produced(try JinjaBuiltins.slice(container, start: start, stop: stop, step: step))
         case .call(let callee, let arguments, let keywordArguments):
-            let positional = try arguments.map(evaluate)
+            let positional = try arguments.map { try evaluate($0) }
             var keywords = JinjaDictionary()
             for argument in keywordArguments { keywords[argument.name] = try evaluate(argument.value) }
             switch callee {
+            case .name("strftime_now"):
+                guard case .string(let format)? = positional.first else { throw TokenizerError.templateError("strftime_now() takes a format string") }
+                if strftimeFields == nil { strftimeFields = JinjaBuiltins.strftimeFields(Date()) }
+                return try budget.produced(.string(JinjaBuiltins.strftime(format, fields: strftimeFields!)))
             case .name(let name):
-                return try JinjaBuiltins.callGlobal(name, positional, keywords)
+                if name == "namespace" { for value in keywords.values.values { try budget.checkNamespaceAttribute(value) } }
+                return try budget.produced(try JinjaBuiltins.callGlobal(name, positional, keywords))
             case .attribute(let base, let method):
-                return try JinjaBuiltins.callMethod(method, on: try evaluate(base), positional)
+                let receiver = try evaluate(base)
+                try budget.process(bytes: receiver.shallowSize + positional.reduce(0) { $0 + $1.shallowSize })
+                return try budget.produced(try JinjaBuiltins.callMethod(method, on: receiver, positional))
             default:
                 throw TokenizerError.templateError("only global functions and methods can be called")
             }
         case .filter(let base, let name, let arguments):
-            return try JinjaBuiltins.filter(name, try evaluate(base), try arguments.map(evaluate))
+            let value = try evaluate(base)
+            let arguments = try arguments.map { try evaluate($0) }
+            // Filters that print or compare nested values work through all of them.
+            let deep = ["join", "tojson", "string", "selectattr", "rejectattr", "select", "reject"].contains(name)
+            try deep ? budget.process(value) : budget.process(bytes: value.shallowSize)
+            return try budget.produced(try JinjaBuiltins.filter(name, value, arguments))
         case .test(let base, let name, let arguments, let negated):
-            let result = try JinjaBuiltins.test(name, try evaluate(base), try arguments.map(evaluate))
+            let value = try evaluate(base)
+            let arguments = try arguments.map { try evaluate($0) }
+            try budget.process(value)
+            for argument in arguments { try budget.process(argument) }
+            let result = try JinjaBuiltins.test(name, value, arguments)
             return .boolean(result != negated)
         case .not(let operand):
             return .boolean(!(try evaluate(operand).isTruthy))
@@ -167,10 +210,14 @@ struct JinjaEvaluator {
             let value = try evaluate(left)
             return value.isTruthy ? value : try evaluate(right)
         case .binary(let op, let left, let right):
-            return try JinjaBuiltins.binary(op, try evaluate(left), try evaluate(right))
+            let (left, right) = (try evaluate(left), try evaluate(right))
+            // Comparing, searching and printing (`~` of a list) walk the whole operands.
+            try budget.process(left)
+            try budget.process(right)
+            return try budget.produced(try JinjaBuiltins.binary(op, left, right))
         case .conditional(let value, let condition, let otherwise):
             if try evaluate(condition).isTruthy { return try evaluate(value) }
-            return try otherwise.map(evaluate) ?? .undefined
+            return try otherwise.map { try evaluate($0) } ?? .undefined
         }
     }
 }

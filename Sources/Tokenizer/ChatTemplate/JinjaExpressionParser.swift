@@ -3,6 +3,8 @@
 /// < postfix (`.name`, `[...]`, calls) and filters/tests (`|f`, `is t`).
 extension JinjaParser {
     mutating func parseExpression(allowConditional: Bool = true) throws -> JinjaExpression {
+        try enter()
+        defer { depth -= 1 }
         let value = try parseOr()
         guard allowConditional, peek() == .name("if") else { return value }
         position += 1
@@ -16,8 +18,11 @@ extension JinjaParser {
     }
 
     private mutating func parseOr() throws -> JinjaExpression {
+        let outerDepth = depth
+        defer { depth = outerDepth }
         var left = try parseAnd()
         while peek() == .name("or") {
+            try enter()
             position += 1
             left = .or(left, try parseAnd())
         }
@@ -25,8 +30,11 @@ extension JinjaParser {
     }
 
     private mutating func parseAnd() throws -> JinjaExpression {
+        let outerDepth = depth
+        defer { depth = outerDepth }
         var left = try parseNot()
         while peek() == .name("and") {
+            try enter()
             position += 1
             left = .and(left, try parseNot())
         }
@@ -36,21 +44,28 @@ extension JinjaParser {
     private mutating func parseNot() throws -> JinjaExpression {
         if peek() == .name("not") {
             position += 1
+            try enter()
+            defer { depth -= 1 }
             return .not(try parseNot())
         }
         return try parseComparison()
     }
 
     private mutating func parseComparison() throws -> JinjaExpression {
+        let outerDepth = depth
+        defer { depth = outerDepth }
         var left = try parseAdditive()
         while true {
             if case .symbol(let op) = peek(), ["==", "!=", "<", ">", "<=", ">="].contains(op) {
+                try enter()
                 position += 1
                 left = .binary(op, left, try parseAdditive())
             } else if peek() == .name("in") {
+                try enter()
                 position += 1
                 left = .binary("in", left, try parseAdditive())
             } else if peek() == .name("not"), peek(1) == .name("in") {
+                try enter()
                 position += 2
                 left = .not(.binary("in", left, try parseAdditive()))
             } else {
@@ -60,8 +75,11 @@ extension JinjaParser {
     }
 
     private mutating func parseAdditive() throws -> JinjaExpression {
+        let outerDepth = depth
+        defer { depth = outerDepth }
         var left = try parseConcat()
         while case .symbol(let op) = peek(), op == "+" || op == "-" {
+            try enter()
             position += 1
             left = .binary(op, left, try parseConcat())
         }
@@ -69,8 +87,11 @@ extension JinjaParser {
     }
 
     private mutating func parseConcat() throws -> JinjaExpression {
+        let outerDepth = depth
+        defer { depth = outerDepth }
         var left = try parseMultiplicative()
         while peek() == .symbol("~") {
+            try enter()
             position += 1
             left = .binary("~", left, try parseMultiplicative())
         }
@@ -78,8 +99,11 @@ extension JinjaParser {
     }
 
     private mutating func parseMultiplicative() throws -> JinjaExpression {
+        let outerDepth = depth
+        defer { depth = outerDepth }
         var left = try parseUnary()
         while case .symbol(let op) = peek(), ["*", "/", "//", "%"].contains(op) {
+            try enter()
             position += 1
             left = .binary(op, left, try parseUnary())
         }
@@ -89,6 +113,8 @@ extension JinjaParser {
     private mutating func parseUnary() throws -> JinjaExpression {
         if peek() == .symbol("-") {
             position += 1
+            try enter()
+            defer { depth -= 1 }
             return try parseFilters(.negate(try parseUnary(withFilters: false)))
         }
         return try parseUnary(withFilters: true)
@@ -101,15 +127,19 @@ extension JinjaParser {
 
     /// `|filter`, `|filter(args)`, `is [not] test`, `is test(args)`.
     private mutating func parseFilters(_ base: JinjaExpression) throws -> JinjaExpression {
+        let outerDepth = depth
+        defer { depth = outerDepth }
         var value = base
         while true {
             if peek() == .symbol("|") {
+                try enter()
                 position += 1
                 let name = try parseName()
                 var arguments: [JinjaExpression] = []
                 if peek() == .symbol("(") { arguments = try parseArguments().positional }
                 value = .filter(value, name: name, arguments: arguments)
             } else if peek() == .name("is") {
+                try enter()
                 position += 1
                 var negated = false
                 if peek() == .name("not") {
@@ -138,16 +168,21 @@ extension JinjaParser {
     }
 
     private mutating func parsePostfix(_ base: JinjaExpression) throws -> JinjaExpression {
+        let outerDepth = depth
+        defer { depth = outerDepth }
         var value = base
         while true {
             switch peek() {
             case .symbol("."):
+                try enter()
                 position += 1
                 value = .attribute(value, try parseName())
             case .symbol("["):
+                try enter()
                 position += 1
                 value = try parseSubscript(value)
             case .symbol("("):
+                try enter()
                 let (positional, keywords) = try parseArguments()
                 value = .call(value, arguments: positional, keywordArguments: keywords)
             default:

@@ -27,7 +27,13 @@ extension JinjaBuiltins {
             }
         case "join":
             guard case .list(let list) = value else { throw fail("join filter needs a list") }
-            return .string(list.map(\.text).joined(separator: arguments.first?.text ?? ""))
+            let separator = arguments.first?.text ?? ""
+            // Checked before building: n items each followed by an m-byte separator add n × m.
+            let (separators, overflow) = separator.utf8.count.multipliedReportingOverflow(by: max(list.count - 1, 0))
+            guard !overflow, separators <= JinjaLimits.maxStringBytes else {
+                throw JinjaLimits.exceeded("bytes in a string", JinjaLimits.maxStringBytes)
+            }
+            return .string(list.map(\.text).joined(separator: separator))
         case "default", "d":
             let useFallback: Bool
             if case .undefined = value { useFallback = true } else { useFallback = arguments.count > 1 && arguments[1].isTruthy && !value.isTruthy }
@@ -43,7 +49,7 @@ extension JinjaBuiltins {
         case "list":
             switch value {
             case .list: return value
-            case .string(let string): return .list(string.map { .string(String($0)) })
+            case .string(let string): return .list(try JinjaLimits.characters(string))
             case .dictionary(let dictionary): return .list(dictionary.keys.map { .string($0) })
             default: throw fail("cannot convert \(value.typeName) to a list")
             }
@@ -65,7 +71,14 @@ extension JinjaBuiltins {
             })
         case "tojson":
             var indent: Int?
-            if case .integer(let spaces)? = arguments.first { indent = spaces }
+            if case .integer(let spaces)? = arguments.first {
+                // Python treats a negative indent as 0; a huge one would allocate its spaces on every line.
+                guard spaces <= 64 else { throw fail("tojson indent \(spaces) exceeds the limit of 64") }
+                indent = max(spaces, 0)
+                guard value.size(upTo: JinjaLimits.maxStringBytes) * (1 + indent!) <= JinjaLimits.maxStringBytes else {
+                    throw JinjaLimits.exceeded("bytes in a string", JinjaLimits.maxStringBytes)
+                }
+            }
             return .string(try JinjaJSON.serialize(value, indent: indent))
         default:
             throw fail("unknown filter '\(name)'")
@@ -99,7 +112,7 @@ extension JinjaBuiltins {
         case ("odd", .integer(let number)): return number % 2 != 0
         case ("divisibleby", .integer(let number)):
             guard case .integer(let divisor)? = arguments.first, divisor != 0 else { throw fail("divisibleby needs a non-zero integer") }
-            return number % divisor == 0
+            return number.remainderReportingOverflow(dividingBy: divisor).partialValue == 0  // Int.min % -1 traps
         case ("eq", _), ("equalto", _), ("sameas", _):
             guard let other = arguments.first else { throw fail("\(name) test needs an argument") }
             return value.isEqual(to: other)

@@ -2,6 +2,9 @@
 struct JinjaParser {
     let tokens: [JinjaToken]
     var position = 0
+    /// Current nesting of blocks and expressions, bounded by `JinjaLimits.maxNestingDepth`: every level is a
+    /// level of the tree, and rendering and freeing the tree recurse once per level.
+    var depth = 0
 
     static func parse(_ tokens: [JinjaToken]) throws -> [JinjaNode] {
         var parser = JinjaParser(tokens: tokens)
@@ -16,6 +19,8 @@ struct JinjaParser {
 
     /// Parses nodes until a `{% name %}` with name in `terminators` (consumed up to the name) or the end.
     private mutating func parseBlock(until terminators: Set<String>) throws -> ([JinjaNode], String?) {
+        try enter()
+        defer { depth -= 1 }
         var nodes: [JinjaNode] = []
         while position < tokens.count {
             switch advance() {
@@ -120,6 +125,14 @@ struct JinjaParser {
     mutating func expect(_ token: JinjaToken) throws {
         guard let next = advance(), next == token else {
             throw TokenizerError.templateError("expected \(token), found \(tokens.indices.contains(position - 1) ? "\(tokens[position - 1])" : "end of template")")
+        }
+    }
+
+    /// One level deeper; the caller undoes it with `depth -= 1` when the level is done.
+    mutating func enter() throws {
+        depth += 1
+        guard depth <= JinjaLimits.maxNestingDepth else {
+            throw JinjaLimits.exceeded("levels of nested blocks and expressions", JinjaLimits.maxNestingDepth)
         }
     }
 

@@ -53,10 +53,34 @@ enum JinjaValue {
         case .integer(let value): String(value)
         case .float(let value): value == value.rounded() && abs(value) < 1e16 ? "\(Int(value)).0" : "\(value)"
         case .string(let value): JinjaValue.pythonRepr(value)
-        case .list(let items): "[" + items.map(\.repr).joined(separator: ", ") + "]"
-        case .dictionary(let dictionary):
-            "{" + dictionary.keys.map { "\(JinjaValue.pythonRepr($0)): \(dictionary.values[$0]!.repr)" }.joined(separator: ", ") + "}"
+        case .list, .dictionary:
+            { var result = ""; appendRepr(to: &result); return result }()
         case .namespace: "<Namespace>"
+        }
+    }
+
+    /// Appends `repr`, stopping once `result` passes `JinjaLimits.maxStringBytes` (the caller's size check then
+    /// throws), so printing a list that shares one long string many times cannot build gigabytes first.
+    private func appendRepr(to result: inout String) {
+        func separate(_ index: Int) { if index > 0 { result += ", " } }
+        switch self {
+        case .list(let items):
+            result += "["
+            for (index, item) in items.enumerated() where result.utf8.count <= JinjaLimits.maxStringBytes {
+                separate(index)
+                item.appendRepr(to: &result)
+            }
+            result += "]"
+        case .dictionary(let dictionary):
+            result += "{"
+            for (index, key) in dictionary.keys.enumerated() where result.utf8.count <= JinjaLimits.maxStringBytes {
+                separate(index)
+                result += JinjaValue.pythonRepr(key) + ": "
+                dictionary.values[key]!.appendRepr(to: &result)
+            }
+            result += "}"
+        default:
+            result += repr
         }
     }
 
