@@ -297,6 +297,65 @@ case("event", event, [good_event, {"id": good_event["id"], "title": "T", "when":
      [dict(good_event, priority=6), dict(good_event, id="nope"), dict(good_event, tags=["Bad"]), dict(good_event, score=100.5),
       dict(good_event, attendees=[{"email": "a@b.co", "role": "boss"}]), {"title": "T", "when": "2024-03-01T09:00:00Z"}, dict(good_event, meta={"x": True})])
 
+# --- generated records: every mix of member types, each member required or optional -----------------------------------
+MEMBER_TYPES = [
+    ("s", {"type": "string", "maxLength": 8}, "abc", 5),
+    ("i", {"type": "integer", "minimum": -5, "maximum": 50}, 42, 51),
+    ("n", {"type": "number"}, 2.5, "2.5"),
+    ("b", {"type": "boolean"}, True, "true"),
+    ("e", {"enum": ["x", "y", 3]}, "y", "z"),
+    ("a", {"type": "array", "items": {"type": "integer"}, "maxItems": 2}, [1, 2], [1, 2, 3]),
+    ("o", {"type": "object", "properties": {"k": {"type": "null"}}, "required": ["k"]}, {"k": None}, {}),
+    ("u", {"type": ["string", "null"]}, None, 0),
+]
+for size in range(1, 5):
+    for start in range(len(MEMBER_TYPES)):
+        members = [MEMBER_TYPES[(start + k * 3) % len(MEMBER_TYPES)] for k in range(size)]
+        names = [f"{tag}{k}" for k, (tag, _, _, _) in enumerate(members)]
+        required = [name for k, name in enumerate(names) if (start + k) % 2 == 0] or names[:1]
+        schema = {"type": "object", "properties": {name: m[1] for name, m in zip(names, members)}, "required": required,
+                  "additionalProperties": False}
+        full = {name: m[2] for name, m in zip(names, members)}
+        minimal = {name: full[name] for name in names if name in required}
+        wrong = dict(full, **{names[-1]: members[-1][3]})
+        missing = {name: full[name] for name in names if name != required[0]}
+        case(f"record {size} from {start}", schema, [full, minimal], [wrong, missing, dict(full, extra=1), [full]])
+
+# --- generated arrays: item type × length bounds -------------------------------------------------------------------------
+for tag, item, good, bad in MEMBER_TYPES[:6]:
+    for lo, hi in [(0, 1), (1, 2), (2, 3)]:
+        schema = {"type": "array", "items": item, "minItems": lo, "maxItems": hi}
+        case(f"array of {tag} {lo}..{hi}", schema, [[good] * lo, [good] * hi], [[good] * (hi + 1), [bad] * max(lo, 1)] + ([[good] * (lo - 1)] if lo else []))
+
+# --- generated enums and nested anyOf ---------------------------------------------------------------------------------
+for size in range(2, 8):
+    values = [f"v{k}" for k in range(size)] + list(range(size))
+    case(f"enum of {2 * size}", {"enum": values}, values[::3], [f"v{size}", size, None])
+    case(f"anyOf {size} objects", {"anyOf": [{"type": "object", "properties": {"kind": {"const": f"k{k}"}, "v": {"type": "integer"}},
+                                                "required": ["kind", "v"], "additionalProperties": False} for k in range(size)]},
+         [{"kind": f"k{k}", "v": k} for k in range(0, size, 2)], [{"kind": f"k{size}", "v": 0}, {"kind": "k0"}, {"kind": "k0", "v": "1"}])
+
+# --- keywords the output satisfies anyway (accepted, not refused) -------------------------------------------------------
+case("patternProperties only: {}", {"type": "object", "patternProperties": {"^a": {"type": "integer"}}}, [{}], [{"a": "x"}, []])
+case("propertyNames only: {}", {"type": "object", "propertyNames": {"maxLength": 2}}, [{}], [{"abc": 1}, 1])
+case("maxProperties met by the listed", {"type": "object", "properties": {"a": {"type": "integer"}, "b": {"type": "integer"}},
+                                         "maxProperties": 2}, [{"a": 1, "b": 2}, {}], [{"a": "x"}])
+case("minProperties met by required", {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"], "minProperties": 1},
+     [{"a": 1}], [{}])
+case("dependentRequired on unlisted", {"type": "object", "properties": {"a": {"type": "integer"}}, "dependentRequired": {"z": ["a"]}},
+     [{"a": 1}, {}], [{"a": "1"}])
+case("uniqueItems false", {"type": "array", "items": {"type": "integer"}, "uniqueItems": False}, [[1, 1], []], [[1, "1"]])
+case("uniqueItems with one item", {"type": "array", "items": {"type": "string"}, "maxItems": 1, "uniqueItems": True}, [["a"], []], [["a", "b"]])
+case("multipleOf 1 on integers", {"type": "integer", "multipleOf": 1}, [0, 7, -3], [1.5])
+case("array keyword on a string", {"type": "string", "uniqueItems": True, "minContains": 2}, ["x"], [["x"]])
+case("non-keywords ignored", {"type": "object", "self": {"vendor": "v"}, "properties": {"a": {"type": "integer", "javaName": "A"}}, "required": ["a"]},
+     [{"a": 1}], [{"a": "1"}])
+case("non-standard format ignored", {"type": "integer", "format": "int64"}, [1, -9], ["1"])
+
+# --- digit runs bounded at 16 (the engine's output is a subset: the longer ones below are valid but not produced) ---
+case("16 digits", {"type": "integer"}, [1234567890123456, -1234567890123456, 0], [{"raw": "012"}, 1.5])
+case("16 fraction digits", {"type": "number", "maximum": 10}, [0.1234567890123456, 9.5], [10.5, {"raw": "1."}])
+
 os.makedirs("Tests/Fixtures/grammar", exist_ok=True)
 with open("Tests/Fixtures/grammar/conformance.json", "w") as out:
     json.dump({"generator": "scripts/make_grammar_fixtures.py", "jsonschema": jsonschema.__version__ if hasattr(jsonschema, "__version__") else "",
