@@ -28,6 +28,18 @@ struct ServiceGraphTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    private static func acceptsConnections(port: Int) -> Bool {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        } == 0
+    }
+
     @Test(.timeLimit(.minutes(2)))
     func gracefulShutdownEndsStreamsInFlightAndReturns() async throws {
         var config = EngineConfig()
@@ -39,16 +51,15 @@ struct ServiceGraphTests {
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
 
-        let client = TestClient(host: "127.0.0.1", port: port)
-        // Until the server listens.
-        var connected = false
-        for _ in 0..<200 where !connected {
-            client.connect()
-            if (try? await client.execute(.init("/health", method: .get)))?.status == .ok { connected = true } else {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+        // Until the server listens (a TestClient that failed to connect stays failed, so probe with plain sockets).
+        var listening = false
+        for _ in 0..<1200 where !listening {
+            listening = Self.acceptsConnections(port: port)
+            if !listening { try await Task.sleep(for: .milliseconds(50)) }
         }
-        #expect(connected)
+        #expect(listening)
+        let client = TestClient(host: "127.0.0.1", port: port)
+        client.connect()
         let body = #"{"prompt":"Count to one thousand: 1, 2, 3,","max_tokens":1400,"ignore_eos":true,"stream":true}"#
         let stream = Task {
             try await client.execute(.init("/v1/completions", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body)))
