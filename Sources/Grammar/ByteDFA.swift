@@ -9,14 +9,6 @@ struct ByteDFA {
 
     /// Determinizes a call-free fragment; nil when it contains a rule call.
     init?(_ nfa: NFA, _ fragment: Fragment, stateLimit: Int = 100_000) throws(GrammarError) {
-        func closure(_ states: [Int32]) -> [Int32] {
-            var seen = Set(states)
-            var stack = states
-            while let state = stack.popLast() {
-                for target in nfa.epsilons[Int(state)] where seen.insert(target).inserted { stack.append(target) }
-            }
-            return seen.sorted()
-        }
         for state in nfa.reachable(from: fragment.start) where !nfa.callEdges[Int(state)].isEmpty { return nil }
         var ids: [[Int32]: Int32] = [:]
         var sets: [[Int32]] = []
@@ -31,7 +23,7 @@ struct ByteDFA {
             isFinal.append(set.contains(fragment.end))
             return id
         }
-        _ = intern(closure([fragment.start]))
+        _ = intern(nfa.epsilonClosure([fragment.start]))
         var next = 0
         var moves = [[Int32]](repeating: [], count: 256)
         while next < sets.count {
@@ -48,7 +40,7 @@ struct ByteDFA {
             for byte in 0..<256 where !moves[byte].isEmpty {
                 let key = moves[byte]
                 let target: Int32
-                if let known = cache[key] { target = known } else { target = intern(closure(key)); cache[key] = target }
+                if let known = cache[key] { target = known } else { target = intern(nfa.epsilonClosure(key)); cache[key] = target }
                 transitions[next * 256 + byte] = target
             }
             next += 1

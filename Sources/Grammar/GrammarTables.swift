@@ -45,14 +45,6 @@ struct GrammarTables: Sendable {
             var calls: [[(rule: Int32, target: Int32)]] = []
             var isFinal: [Bool] = []
         }
-        func closure(_ states: [Int32]) -> [Int32] {
-            var seen = Set(states)
-            var stack = states
-            while let state = stack.popLast() {
-                for target in nfa.epsilons[Int(state)] where seen.insert(target).inserted { stack.append(target) }
-            }
-            return seen.sorted()
-        }
         var ruleDFAs: [RuleDFA] = []
         var totalStates = 0
         for rule in compiler.rules {
@@ -69,7 +61,7 @@ struct GrammarTables: Sendable {
                 dfa.isFinal.append(set.contains(rule.end))
                 return id
             }
-            _ = intern(closure([rule.start]))
+            _ = intern(nfa.epsilonClosure([rule.start]))
             var moves = [[Int32]](repeating: [], count: numClasses)
             var next = 0
             while next < sets.count {
@@ -89,11 +81,11 @@ struct GrammarTables: Sendable {
                 for c in 0..<numClasses where !moves[c].isEmpty {
                     let key = moves[c]
                     let target: Int32
-                    if let known = cache[key] { target = known } else { target = intern(closure(key)); cache[key] = target }
+                    if let known = cache[key] { target = known } else { target = intern(nfa.epsilonClosure(key)); cache[key] = target }
                     dfa.transitions[next * numClasses + c] = target
                 }
                 for (callee, targets) in callMoves.sorted(by: { $0.key < $1.key }) {
-                    dfa.calls[next].append((callee, intern(closure(targets))))
+                    dfa.calls[next].append((callee, intern(nfa.epsilonClosure(targets))))
                 }
                 next += 1
             }

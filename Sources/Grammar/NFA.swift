@@ -132,6 +132,16 @@ extension NFA {
         return Fragment(start: start, end: end)
     }
 
+    /// `states` and every state reachable from them through epsilon edges, sorted (a DFA state's identity).
+    func epsilonClosure(_ states: [Int32]) -> [Int32] {
+        var seen = Set(states)
+        var stack = states
+        while let state = stack.popLast() {
+            for target in epsilons[Int(state)] where seen.insert(target).inserted { stack.append(target) }
+        }
+        return seen.sorted()
+    }
+
     /// Every state reachable from `start` (through all edges, calls included).
     func reachable(from start: Int32) -> [Int32] {
         var seen = Set<Int32>([start])
