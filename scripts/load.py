@@ -183,13 +183,20 @@ def closed_loop(jobs, concurrency, work):
         thread.join()
 
 
-def sse_events(response):
-    """The JSON events of an OpenAI-style SSE stream, up to `data: [DONE]`."""
+def sse_data(response):
+    """The data of each SSE event, as text, up to and including "[DONE]"."""
     for raw in response:
         line = raw.decode("utf-8").strip()
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
+        if line.startswith("data:"):
+            data = line[5:].strip()
+            yield data
+            if data == "[DONE]":
+                return
+
+
+def sse_events(response):
+    """The JSON events of an OpenAI-style SSE stream, up to `data: [DONE]`."""
+    for data in sse_data(response):
         if data == "[DONE]":
             return
         yield json.loads(data)

@@ -20,6 +20,7 @@ import time
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 import compare_llama  # noqa: E402  (free_port, http_json)
+import load  # noqa: E402  (sse_data)
 
 
 def stream(port, model, out, started):
@@ -29,11 +30,7 @@ def stream(port, model, out, started):
     connection.request("POST", "/v1/completions", json.dumps(body), {"Content-Type": "application/json"})
     response = connection.getresponse()
     events, done = [], False
-    for raw in response:
-        line = raw.decode().strip()
-        if not line.startswith("data:"):
-            continue
-        data = line[5:].strip()
+    for data in load.sse_data(response):
         if data == "[DONE]":
             done = True
             break
