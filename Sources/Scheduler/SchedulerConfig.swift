@@ -31,7 +31,7 @@ public struct SchedulerConfig: Sendable, Equatable {
     /// bucket edges are sorted and deduplicated, so every config the engine builds is a working one.
     public init(
         maxNumSeqs: Int = 16,
-        maxNumBatchedTokens: Int = 2048,
+        maxNumBatchedTokens: Int = 128,
         longPrefillTokenThreshold: Int = 256,
         longPrefillChunkTokens: Int = 16,
         blockSize: Int = 16,

@@ -46,26 +46,3 @@ extension ServedModel {
         return draft
     }
 }
-
-extension EngineConfig {
-    /// Defaults, overridden by config.json's `scheduler` section, overridden by the command line. `kvCacheDType`
-    /// comes resolved (flag, else config, else f32) by `ServerConfig.kvCacheDType(flag:)`, which reports a bad value.
-    init(settings: ServerConfig.SchedulerSettings?, maxNumSeqs: Int? = nil, maxNumBatchedTokens: Int? = nil,
-         kvCacheMemoryMib: Int? = nil, kvCacheDType: KVCacheDType = .f32, enablePrefixCaching: Bool? = nil, speculation: ServerConfig.SpeculationSettings? = nil,
-         specMode: SpeculationConfig.Mode? = nil, specTokens: Int? = nil, ngramMin: Int? = nil, ngramMax: Int? = nil) {
-        self.init()
-        if let value = specMode ?? speculation?.mode { self.speculation.mode = value }
-        if let value = specTokens ?? speculation?.numSpeculativeTokens { self.speculation.maxDraftTokens = value }
-        if let value = ngramMin ?? speculation?.ngramMin { self.speculation.ngramMin = value }
-        if let value = ngramMax ?? speculation?.ngramMax { self.speculation.ngramMax = value }
-        if let value = speculation?.adaptive { self.speculation.isAdaptive = value }
-        if let value = maxNumSeqs ?? settings?.maxNumSeqs { self.maxNumSeqs = value }
-        if let value = maxNumBatchedTokens ?? settings?.maxNumBatchedTokens { self.maxNumBatchedTokens = value }
-        if let value = settings?.longPrefillTokenThreshold { longPrefillTokenThreshold = value }
-        if let value = settings?.longPrefillChunkTokens { longPrefillChunkTokens = value }
-        if let value = settings?.blockSize { blockSize = value }
-        if let value = kvCacheMemoryMib ?? settings?.kvCacheMemoryMib { kvCacheMemoryBytes = value << 20 }
-        self.kvCacheDType = kvCacheDType
-        if let value = enablePrefixCaching ?? settings?.enablePrefixCaching { self.enablePrefixCaching = value }
-    }
-}

@@ -1,18 +1,22 @@
 import Foundation
 import Model
+import Scheduler
 
-/// The server's config file (`config.json` at the repository root). Missing fields take defaults.
+/// Everything `serve` is configured by, in one Codable type. Defaults are the property values (for scheduling,
+/// `SchedulerConfig`'s); `config.json` overrides what it mentions (`ServerConfig.load`), then the command line
+/// overrides that (`ServeCommand.apply(to:)`), and `validate()` checks the result once, naming the key and flag.
 struct ServerConfig: Codable, Sendable, Equatable {
-    var host: String = "127.0.0.1"
-    var port: Int = 8080
+    var host = "127.0.0.1"
+    var port = 8080
     /// Model served when `--model` is not given; a key of `models`.
     var defaultModel: String?
     var models: [String: ModelEntry] = [:]
-    var scheduler: SchedulerSettings?
-    var speculation: SpeculationSettings?
-    /// How weight matrices are stored: "bf16" (default), "q8_0" or "q4_0"; `--dtype` overrides it. Kept a string
-    /// here so a bad value is reported by `serve` with the accepted ones, not as a JSON decoding error.
-    var dtype: String?
+    /// How weight matrices are stored (`dtype`, `--dtype`).
+    var dtype = WeightFormat.bf16
+    /// Model (name in `models` or directory) that drafts for `--spec draft` (`speculation.draft_model`, `--draft-model`).
+    var draftModel: String?
+    /// The `scheduler` section (scheduling, KV cache, streams), with `speculation` as its own section.
+    var engine = EngineConfig()
 
     struct ModelEntry: Codable, Sendable, Equatable {
         /// Model directory, relative to the config file's directory unless absolute.
@@ -24,84 +28,6 @@ struct ServerConfig: Codable, Sendable, Equatable {
             case path
             case fetchScript = "fetch_script"
         }
-    }
-
-    struct SchedulerSettings: Codable, Sendable, Equatable {
-        var maxNumSeqs: Int?
-        var maxNumBatchedTokens: Int?
-        var longPrefillTokenThreshold: Int?
-        var longPrefillChunkTokens: Int?
-        var blockSize: Int?
-        var kvCacheMemoryMib: Int?
-        /// How the KV cache stores K/V: "f32" (default) or "f16"; `--kv-cache-dtype` overrides it. A string, so a bad
-        /// value is reported by `serve` with the accepted ones, not as a JSON decoding error.
-        var kvCacheDType: String? = nil
-        /// Automatic prefix caching (default on); `--enable-prefix-caching` / `--no-enable-prefix-caching` override it.
-        var enablePrefixCaching: Bool? = nil
-
-        enum CodingKeys: String, CodingKey {
-            case maxNumSeqs = "max_num_seqs"
-            case maxNumBatchedTokens = "max_num_batched_tokens"
-            case longPrefillTokenThreshold = "long_prefill_token_threshold"
-            case longPrefillChunkTokens = "long_prefill_chunk_tokens"
-            case blockSize = "block_size"
-            case kvCacheMemoryMib = "kv_cache_memory_mib"
-            case kvCacheDType = "kv_cache_dtype"
-            case enablePrefixCaching = "enable_prefix_caching"
-        }
-    }
-
-    /// The `speculation` section; `--spec`, `--spec-tokens`, `--ngram-min`, `--ngram-max`, `--draft-model` override it.
-    struct SpeculationSettings: Codable, Sendable, Equatable {
-        var mode: SpeculationConfig.Mode?
-        var numSpeculativeTokens: Int?
-        var ngramMin: Int?
-        var ngramMax: Int?
-        var draftModel: String?
-        var adaptive: Bool?
-
-        enum CodingKeys: String, CodingKey {
-            case mode, adaptive
-            case numSpeculativeTokens = "num_speculative_tokens"
-            case ngramMin = "ngram_min"
-            case ngramMax = "ngram_max"
-            case draftModel = "draft_model"
-        }
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case host, port, models, scheduler, speculation, dtype
-        case defaultModel = "default_model"
-    }
-
-    init() {}
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        host = try container.decodeIfPresent(String.self, forKey: .host) ?? host
-        port = try container.decodeIfPresent(Int.self, forKey: .port) ?? port
-        defaultModel = try container.decodeIfPresent(String.self, forKey: .defaultModel)
-        models = try container.decodeIfPresent([String: ModelEntry].self, forKey: .models) ?? [:]
-        scheduler = try container.decodeIfPresent(SchedulerSettings.self, forKey: .scheduler)
-        speculation = try container.decodeIfPresent(SpeculationSettings.self, forKey: .speculation)
-        dtype = try container.decodeIfPresent(String.self, forKey: .dtype)
-    }
-
-    /// The weight format: `flag` (`--dtype`, already validated by the parser), else `dtype`, else bf16.
-    func weightFormat(flag: WeightFormat?) throws -> WeightFormat {
-        if let flag { return flag }
-        guard let dtype else { return .bf16 }
-        guard let format = WeightFormat(rawValue: dtype) else { throw ServeError.unknownDType(dtype) }
-        return format
-    }
-
-    /// The KV cache's dtype: `flag` (`--kv-cache-dtype`, already validated by the parser), else
-    /// `scheduler.kv_cache_dtype`, else f32.
-    func kvCacheDType(flag: KVCacheDType?) throws -> KVCacheDType {
-        if let flag { return flag }
-        guard let value = scheduler?.kvCacheDType else { return .f32 }
-        guard let dtype = KVCacheDType(rawValue: value) else { throw ServeError.unknownKVCacheDType(value) }
-        return dtype
     }
 
     static func load(from url: URL) throws -> ServerConfig {
@@ -129,8 +55,8 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
     case fetchFailed(script: String, status: Int32)
     case draftVocabularyMismatch(path: String, draft: Int, target: Int)
     case draftModeWithoutDraftModel
-    case unknownDType(String)
-    case unknownKVCacheDType(String)
+    /// A configured value out of range: its config key, its flag (if it has one) and why.
+    case invalidSetting(key: String, flag: String?, message: String)
 
     var description: String {
         switch self {
@@ -152,10 +78,8 @@ enum ServeError: Error, CustomStringConvertible, Equatable {
                 + "from the target's (\(target) tokens); a draft must share the target's tokenizer"
         case .draftModeWithoutDraftModel:
             "--spec draft needs a draft model: pass --draft-model NAME|PATH (or set speculation.draft_model in the config)"
-        case .unknownDType(let value):
-            "config dtype '\(value)' is not a weight format; use one of: \(WeightFormat.allCases.map(\.rawValue).joined(separator: ", "))"
-        case .unknownKVCacheDType(let value):
-            "config scheduler.kv_cache_dtype '\(value)' is not a KV cache dtype; use one of: \(KVCacheDType.allCases.map(\.rawValue).joined(separator: ", "))"
+        case .invalidSetting(let key, let flag, let message):
+            "\(key)\(flag.map { " (\($0))" } ?? "") \(message)"
         }
     }
 }

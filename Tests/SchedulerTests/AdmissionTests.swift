@@ -3,7 +3,7 @@ import Scheduler
 
 final class AdmissionTests: XCTestCase {
     func testAdmitsInArrivalOrderWithinABucket() {
-        var harness = Harness(SchedulerConfig(numBlocks: 64))
+        var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, numBlocks: 64))
         harness.add(1, prompt: Harness.prompt(8, seed: 1), maxNewTokens: 2, at: 0.3)
         harness.add(2, prompt: Harness.prompt(8, seed: 2), maxNewTokens: 2, at: 0.1)
         harness.add(3, prompt: Harness.prompt(8, seed: 3), maxNewTokens: 2, at: 0.2)
@@ -21,7 +21,7 @@ final class AdmissionTests: XCTestCase {
     }
 
     func testMaxNumSeqsBoundsTheRunningSet() {
-        var harness = Harness(SchedulerConfig(maxNumSeqs: 2, numBlocks: 64))
+        var harness = Harness(SchedulerConfig(maxNumSeqs: 2, maxNumBatchedTokens: 2048, numBlocks: 64))
         for id in 1...4 { harness.add(id, prompt: Harness.prompt(4, seed: id), maxNewTokens: 3) }
         harness.runUntilIdle()
         XCTAssertEqual(harness.plans.map { $0.chunks.map(\.id) }, [[1, 2], [1, 2], [1, 2], [3, 4], [3, 4], [3, 4]])
@@ -85,7 +85,7 @@ final class AdmissionTests: XCTestCase {
     }
 
     func testQueueFullAndTypedRejections() {
-        var harness = Harness(SchedulerConfig(maxNumSeqs: 1, blockSize: 4, numBlocks: 4, maxWaitingRequests: 2))
+        var harness = Harness(SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: 2048, blockSize: 4, numBlocks: 4, maxWaitingRequests: 2))
         XCTAssertNil(harness.tryAdd(1, prompt: [1, 2], maxNewTokens: 1))
         XCTAssertNil(harness.tryAdd(2, prompt: [1, 2], maxNewTokens: 1))
         XCTAssertEqual(harness.tryAdd(3, prompt: [1, 2], maxNewTokens: 1), .queueFull(limit: 2))
@@ -109,7 +109,7 @@ final class AdmissionTests: XCTestCase {
     }
 
     func testConfigAndStats() {
-        let config = SchedulerConfig(numBlocks: 10)
+        let config = SchedulerConfig(maxNumBatchedTokens: 2048, numBlocks: 10)
         XCTAssertEqual(config.bucketEdges, [16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192])
         XCTAssertEqual(config.maxNumSeqs, 16)
         XCTAssertEqual(config.maxNumBatchedTokens, 2048)

@@ -4,7 +4,7 @@ import Scheduler
 final class BucketingTests: XCTestCase {
     /// Admission fills a step from the bucket of the oldest request, then the next bucket the next step.
     func testAdmissionGroupsSimilarLengths() {
-        var harness = Harness(SchedulerConfig(numBlocks: 256))
+        var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, numBlocks: 256))
         harness.add(1, prompt: Harness.prompt(10, seed: 1), maxNewTokens: 20, at: 0.0)
         harness.add(2, prompt: Harness.prompt(100, seed: 2), maxNewTokens: 20, at: 0.1)
         harness.add(3, prompt: Harness.prompt(12, seed: 3), maxNewTokens: 20, at: 0.2)
@@ -33,7 +33,7 @@ final class BucketingTests: XCTestCase {
     /// comes from the bucket of the oldest remaining request.
     func testAgingOverridesBuckets() {
         func firstStep(maxWaitSeconds: Double) -> [SequenceID] {
-            var harness = Harness(SchedulerConfig(numBlocks: 256, maxWaitSeconds: maxWaitSeconds))
+            var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, numBlocks: 256, maxWaitSeconds: maxWaitSeconds))
             harness.add(1, prompt: Harness.prompt(10, seed: 1), maxNewTokens: 4, at: 0.0)
             harness.add(2, prompt: Harness.prompt(100, seed: 2), maxNewTokens: 4, at: 0.5)
             harness.add(3, prompt: Harness.prompt(12, seed: 3), maxNewTokens: 4, at: 2.9)
@@ -51,7 +51,7 @@ final class BucketingTests: XCTestCase {
     /// A short request stuck behind a long one in the same bucket's FIFO is not skipped ahead, and a long
     /// request is not starved by a stream of short ones: it is the oldest, so its bucket is chosen.
     func testLongRequestIsNotStarvedByShortOnes() {
-        var harness = Harness(SchedulerConfig(maxNumSeqs: 2, numBlocks: 256, maxWaitSeconds: 1000))
+        var harness = Harness(SchedulerConfig(maxNumSeqs: 2, maxNumBatchedTokens: 2048, numBlocks: 256, maxWaitSeconds: 1000))
         harness.add(1, prompt: Harness.prompt(8, seed: 1), maxNewTokens: 3, at: 0)
         harness.add(2, prompt: Harness.prompt(8, seed: 2), maxNewTokens: 3, at: 0)
         harness.add(3, prompt: Harness.prompt(300, seed: 3), maxNewTokens: 3, at: 0.01)

@@ -3,7 +3,7 @@ import Scheduler
 
 final class CancellationTests: XCTestCase {
     func testCancellingAWaitingRequestRemovesItAtOnce() {
-        var harness = Harness(SchedulerConfig(maxNumSeqs: 1, blockSize: 4, numBlocks: 16))
+        var harness = Harness(SchedulerConfig(maxNumSeqs: 1, maxNumBatchedTokens: 2048, blockSize: 4, numBlocks: 16))
         harness.add(1, prompt: Harness.prompt(5, seed: 1), maxNewTokens: 3)
         harness.add(2, prompt: Harness.prompt(5, seed: 2), maxNewTokens: 3)
         harness.step()
@@ -20,7 +20,7 @@ final class CancellationTests: XCTestCase {
     }
 
     func testCancellingADecodingSequenceFreesItsBlocksAtOnce() {
-        var harness = Harness(SchedulerConfig(blockSize: 4, numBlocks: 16))
+        var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, blockSize: 4, numBlocks: 16))
         harness.add(1, prompt: Harness.prompt(20, seed: 1), maxNewTokens: 40)
         harness.step()
         harness.step()
@@ -47,7 +47,7 @@ final class CancellationTests: XCTestCase {
     /// The engine stops a sequence (eos) or its client leaves while a planned step is in flight: the commit
     /// ignores that sequence and serves the others.
     func testFinishBetweenPlanAndCommit() {
-        var harness = Harness(SchedulerConfig(blockSize: 4, numBlocks: 16))
+        var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, blockSize: 4, numBlocks: 16))
         harness.add(1, prompt: Harness.prompt(5, seed: 1), maxNewTokens: 10)
         harness.add(2, prompt: Harness.prompt(5, seed: 2), maxNewTokens: 10)
         harness.step()
@@ -65,7 +65,7 @@ final class CancellationTests: XCTestCase {
 
     /// A needsLogits chunk the engine returned no token for is run again, not lost.
     func testMissingSampledTokenIsRetried() {
-        var scheduler = Scheduler(config: SchedulerConfig(blockSize: 4, numBlocks: 16))
+        var scheduler = Scheduler(config: SchedulerConfig(maxNumBatchedTokens: 2048, blockSize: 4, numBlocks: 16))
         try? scheduler.add(SequenceRequest(id: 1, promptTokens: [1, 2, 3], maxNewTokens: 2, arrivalTime: 0))
         let first = scheduler.plan(now: 0)
         XCTAssertEqual(scheduler.commit(first, results: [:]), [])
@@ -78,7 +78,7 @@ final class CancellationTests: XCTestCase {
     }
 
     func testUnknownIDIsNil() {
-        var scheduler = Scheduler(config: SchedulerConfig(numBlocks: 4))
+        var scheduler = Scheduler(config: SchedulerConfig(maxNumBatchedTokens: 2048, numBlocks: 4))
         XCTAssertNil(scheduler.finish(42, reason: .cancelled))
     }
 }

@@ -5,7 +5,7 @@ import Scheduler
 final class SpeculationTests: XCTestCase {
     /// Right drafts are all accepted: the output is the reference in fewer steps.
     func testRightDraftsAreAcceptedAndOutputMatchesReference() {
-        var harness = Harness(SchedulerConfig(blockSize: 4, numBlocks: 32))
+        var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, blockSize: 4, numBlocks: 32))
         harness.add(1, prompt: Harness.prompt(6, seed: 1), maxNewTokens: 20)
         harness.step()  // prefill: first token
         var steps = 1
@@ -23,7 +23,7 @@ final class SpeculationTests: XCTestCase {
     /// A draft wrong at index j: drafts before it are kept, the model's token replaces it, the cache advances
     /// past the kept ones only, and the blocks taken for the rejected tail are returned.
     func testWrongDraftKeepsItsPrefixAndReturnsBlocks() throws {
-        var harness = Harness(SchedulerConfig(blockSize: 4, numBlocks: 32))
+        var harness = Harness(SchedulerConfig(maxNumBatchedTokens: 2048, blockSize: 4, numBlocks: 32))
         harness.add(1, prompt: Harness.prompt(4, seed: 2), maxNewTokens: 30)
         harness.step()
         XCTAssertEqual(harness.scheduler.blockTable(of: 1)?.count, 1)  // the 4 prompt positions; the next is taken by the plan

@@ -102,7 +102,7 @@ struct EngineTests {
     func tinyKVPoolPreemptsAndStillMatchesGeneratingAlone() async throws {
         let fixture = try EngineFixture.shared
         var config = EngineConfig()
-        config.blockSize = 4
+        config.scheduler.blockSize = 4
         // 16 blocks of 4 tokens: each request needs ~8-10 blocks by its end, so at most two fit at once.
         config.kvCacheMemoryBytes = PagedKVCache.bytesPerToken(fixture.model.config) * 4 * 16
         let engine = fixture.makeEngine(config)
@@ -178,8 +178,8 @@ struct EngineTests {
     @Test func fullQueueThrowsOverloaded() async throws {
         let fixture = try EngineFixture.shared
         var config = EngineConfig()
-        config.maxNumSeqs = 1
-        config.maxWaitingRequests = 1
+        config.scheduler.maxNumSeqs = 1
+        config.scheduler.maxWaitingRequests = 1
         let engine = fixture.makeEngine(config)
         var request = fixture.request("The quick brown fox", maxTokens: 500)
         request.stopTokenIds = []

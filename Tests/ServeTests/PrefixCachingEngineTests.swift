@@ -62,8 +62,8 @@ struct PrefixCachingEngineTests {
         let fixture = try EngineFixture.shared
         for isCaching in [true, false] {
             var config = EngineConfig()
-            config.enablePrefixCaching = isCaching
-            config.maxNumBatchedTokens = 128  // admissions spread over steps, so later ones find earlier blocks
+            config.scheduler.enablePrefixCaching = isCaching
+            config.scheduler.maxNumBatchedTokens = 128  // admissions spread over steps, so later ones find earlier blocks
             let engine = fixture.makeEngine(config)
             defer { engine.shutdown() }
             let outputs = try await fixture.runConcurrently(engine, requests(fixture))
@@ -79,10 +79,10 @@ struct PrefixCachingEngineTests {
     func smallPoolPreemptsEvictsAndEndsWithOnlyCachedBlocks() async throws {
         let fixture = try EngineFixture.shared
         var config = EngineConfig()
-        config.blockSize = 16
+        config.scheduler.blockSize = 16
         // 14 blocks of 16 tokens: two ~100-token sequences at a time, barely.
         config.kvCacheMemoryBytes = PagedKVCache.bytesPerToken(fixture.model.config) * 16 * 14
-        config.maxNumBatchedTokens = 64
+        config.scheduler.maxNumBatchedTokens = 64
         let engine = fixture.makeEngine(config)
         defer { engine.shutdown() }
         #expect(engine.schedulerConfig.numBlocks == 14)

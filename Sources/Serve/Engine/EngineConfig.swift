@@ -1,30 +1,16 @@
 import Model
 import Scheduler
 
-/// Sizes and limits of `LlamaBatchEngine`; the server builds it from config.json's `scheduler` section and
-/// the command line (`--kv-cache-memory`).
+/// How `LlamaBatchEngine` runs. Each default is written once: the scheduling policy's in `SchedulerConfig`, the rest
+/// here. config.json's `scheduler` and `speculation` sections and `serve`'s flags override them (`ServerConfig`).
 struct EngineConfig: Sendable, Equatable {
-    /// Running sequences at most.
-    var maxNumSeqs: Int = 32
-    /// Tokens per step (decodes + prefill chunks). Smaller keeps running streams' inter-token latency
-    /// steady while a long prompt prefills; larger prefills faster.
-    var maxNumBatchedTokens: Int = 256
-    /// Prompts longer than this prefill at most `longPrefillChunkTokens` per step beside running decodes.
-    var longPrefillTokenThreshold: Int = 256
-    var longPrefillChunkTokens: Int = 16
-    /// KV block size in tokens.
-    var blockSize: Int = 16
+    /// Scheduling policy. Its `numBlocks` is not used: the pool is whatever fits `kvCacheMemoryBytes`. Its
+    /// `maxWaitingRequests` is counted once, by the engine as it accepts requests (see `schedulerConfig(for:)`).
+    var scheduler = SchedulerConfig()
     /// Bytes of K/V storage; the pool has `kvCacheMemoryBytes / (bytesPerToken * blockSize)` blocks.
-    var kvCacheMemoryBytes: Int = 512 << 20
+    var kvCacheMemoryBytes = 512 << 20
     /// How K/V are stored (the target's and a draft model's): f16 fits twice the tokens in `kvCacheMemoryBytes`.
-    var kvCacheDType: KVCacheDType = .f32
-    /// Requests accepted but not yet running; `generate` throws `.overloaded` beyond it.
-    var maxWaitingRequests: Int = 256
-    var bucketEdges: [Int] = SchedulerConfig.defaultBucketEdges
-    /// Aging bound of the waiting queue.
-    var maxWaitSeconds: Double = 2.0
-    /// Automatic prefix caching (`SchedulerConfig.enablePrefixCaching`).
-    var enablePrefixCaching = true
+    var kvCacheDType = KVCacheDType.f32
     /// Events (about one per token, a few hundred bytes each) a stream may hold unread; a client further behind has
     /// its request cancelled, so an open connection that stopped reading costs bounded memory and never slows the batch.
     var maxBufferedEvents = 1024
@@ -34,24 +20,17 @@ struct EngineConfig: Sendable, Equatable {
 
     /// Blocks that fit the memory budget for `model` (at least one).
     func numBlocks(for model: LlamaConfig) -> Int {
-        let bytesPerBlock = PagedKVCache.bytesPerToken(model, dtype: kvCacheDType) * max(1, blockSize)
+        let bytesPerBlock = PagedKVCache.bytesPerToken(model, dtype: kvCacheDType) * max(1, scheduler.blockSize)
         return max(1, kvCacheMemoryBytes / bytesPerBlock)
     }
 
-    /// The scheduler's config. Its queue bound leaves room for preempted sequences (at most `maxNumSeqs`),
-    /// which go back to the waiting queue without passing the engine's own admission count.
+    /// The scheduler's config for `model`: the pool that fits the memory budget, and no queue bound of its own —
+    /// `generate` already refuses a request beyond `scheduler.maxWaitingRequests`, and a preempted sequence going
+    /// back to the queue must never be refused.
     func schedulerConfig(for model: LlamaConfig) -> SchedulerConfig {
-        SchedulerConfig(
-            maxNumSeqs: maxNumSeqs,
-            maxNumBatchedTokens: maxNumBatchedTokens,
-            longPrefillTokenThreshold: longPrefillTokenThreshold,
-            longPrefillChunkTokens: longPrefillChunkTokens,
-            blockSize: blockSize,
-            numBlocks: numBlocks(for: model),
-            bucketEdges: bucketEdges,
-            maxWaitSeconds: maxWaitSeconds,
-            maxWaitingRequests: maxWaitingRequests + maxNumSeqs,
-            enablePrefixCaching: enablePrefixCaching
-        )
+        var config = scheduler
+        config.numBlocks = numBlocks(for: model)
+        config.maxWaitingRequests = .max
+        return config
     }
 }

@@ -33,7 +33,7 @@ final class LlamaBatchEngine: GenerationEngine {
         self.config = config
         let schedulerConfig = config.schedulerConfig(for: model.config)
         self.schedulerConfig = schedulerConfig
-        let inbox = EngineInbox(maxWaitingRequests: config.maxWaitingRequests)
+        let inbox = EngineInbox(maxWaitingRequests: config.scheduler.maxWaitingRequests)
         self.inbox = inbox
         let metrics = EngineMetrics(
             factory: metricsFactory, bucketEdges: schedulerConfig.bucketEdges,
