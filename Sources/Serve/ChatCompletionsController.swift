@@ -37,19 +37,13 @@ struct ChatCompletionsController<Context: RequestContext> {
             throw APIError.invalidRequest("The messages render to an empty prompt.", param: "messages")
         }
 
-        let maxTokens: Int
         let param = body.maxCompletionTokens != nil ? "max_completion_tokens" : "max_tokens"
-        if let requested = body.maxCompletionTokens ?? body.maxTokens {
-            guard requested >= 1 else {
-                throw APIError.invalidRequest("\(param) must be at least 1 (got \(requested)).", param: param)
-            }
-            try model.checkContext(numPromptTokens: promptTokens.count, maxTokens: requested, param: param)
-            maxTokens = requested
-        } else {
-            // Default: up to the end of the context.
-            try model.checkContext(numPromptTokens: promptTokens.count, maxTokens: 1, param: param)
-            maxTokens = model.maxModelLen - promptTokens.count
+        let requested = body.maxCompletionTokens ?? body.maxTokens
+        if let requested, requested < 1 {
+            throw APIError.invalidRequest("\(param) must be at least 1 (got \(requested)).", param: param)
         }
+        let maxTokens = requested ?? model.limits.defaultMaxTokens(numPromptTokens: promptTokens.count)
+        try model.checkLimits(numPromptTokens: promptTokens.count, maxTokens: maxTokens, promptParam: "messages", maxTokensParam: param)
 
         let predictionTokens = try options.prediction?.tokens(codec: model.codec, maxModelLen: model.maxModelLen)
         let requests = options.generationRequests(

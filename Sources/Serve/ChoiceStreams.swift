@@ -160,8 +160,9 @@ extension APIError {
                 message: "The server is overloaded (\(limit) requests already waiting); retry shortly.",
                 type: "server_error", code: "overloaded")
             headers[.retryAfter] = "1"
-        case .requestTooLarge(let message):
-            self.init(status: .badRequest, message: message, param: "max_tokens", code: "context_length_exceeded")
+        case .limitExceeded(let error):
+            // The controllers check limits first, naming their own fields; this is for other callers.
+            self.init(error, promptParam: "prompt", maxTokensParam: "max_tokens")
         case .shuttingDown:
             self.init(
                 status: .serviceUnavailable, message: "The server is shutting down.", type: "server_error",

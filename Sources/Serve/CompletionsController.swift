@@ -33,7 +33,7 @@ struct CompletionsController<Context: RequestContext> {
                 param: "prompt")
         }
         for prompt in prompts {
-            try model.checkContext(numPromptTokens: prompt.tokens.count, maxTokens: maxTokens)
+            try model.checkLimits(numPromptTokens: prompt.tokens.count, maxTokens: maxTokens, promptParam: "prompt", maxTokensParam: "max_tokens")
         }
         let predictionTokens = try options.prediction?.tokens(codec: model.codec, maxModelLen: model.maxModelLen)
         let requests = prompts.flatMap {

@@ -20,7 +20,7 @@ extension ServedModel {
             metricsFactory: metricsFactory, logger: logger)
         let served = ServedModel(
             name: name,
-            maxModelLen: min(model.config.maxPositionEmbeddings, engine.schedulerConfig.maxSequenceTokens),
+            limits: engine.limits,
             vocabSize: min(model.config.vocabSize, tokenizer.vocabularySize),
             stopTokenIds: tokenizer.eosTokenId.map { [$0] } ?? [],
             codec: tokenizer,

@@ -16,9 +16,8 @@ extension Tokenizer: TokenCodec {}
 struct ServedModel: Sendable {
     /// The name clients must send in `model`.
     var name: String
-    /// Longest sequence (prompt + completion) in tokens: the model's context, or less when the KV cache
-    /// cannot hold that many tokens for one sequence.
-    var maxModelLen: Int
+    /// How many tokens a request may occupy (the engine's).
+    var limits: RequestLimits
     /// Valid token ids are `0..<vocabSize`.
     var vocabSize: Int
     var stopTokenIds: Set<Int>
@@ -63,14 +62,15 @@ struct ServedModel: Sendable {
         }
     }
 
-    /// 400 unless `numPromptTokens + maxTokens` fits the context; the message states both numbers.
-    func checkContext(numPromptTokens: Int, maxTokens: Int, param: String = "max_tokens") throws(APIError) {
-        // Written so that a huge max_tokens cannot overflow.
-        guard numPromptTokens <= maxModelLen, maxTokens <= maxModelLen - numPromptTokens else {
-            throw APIError.invalidRequest(
-                "This model's maximum context length is \(maxModelLen) tokens, but \(numPromptTokens) "
-                    + "prompt tokens plus \(param) \(maxTokens) were requested. Shorten the prompt or lower \(param).",
-                param: param, code: "context_length_exceeded")
+    /// Longest sequence (prompt + completion) in tokens.
+    var maxModelLen: Int { limits.maxModelLen }
+
+    /// 400 unless the request fits `limits`, naming the field at fault (`promptParam` or `maxTokensParam`).
+    func checkLimits(numPromptTokens: Int, maxTokens: Int, promptParam: String, maxTokensParam: String) throws(APIError) {
+        do {
+            try limits.check(numPromptTokens: numPromptTokens, maxTokens: maxTokens)
+        } catch {
+            throw APIError(error, promptParam: promptParam, maxTokensParam: maxTokensParam)
         }
     }
 }

@@ -197,11 +197,12 @@ import Testing
     }
 
     @Test func engineRefusingTheSizeIs400() async throws {
-        let model = ServedModel.fake(engine: FakeEngine(error: .requestTooLarge("The KV cache holds 32 tokens.")))
+        let model = ServedModel.fake(engine: FakeEngine(error: .limitExceeded(.contextLengthExceeded(promptTokens: 2, maxTokens: 31, maxModelLen: 32))))
         try await withTestClient(model: model) { client in
             let response = try await client.post("/v1/completions", json: #"{"prompt":"Hi"}"#)
             let error = try expectAPIError(response, .badRequest)
             #expect((error["message"] as? String)?.contains("32 tokens") == true)
+            #expect(error["param"] as? String == "max_tokens")
         }
     }
 

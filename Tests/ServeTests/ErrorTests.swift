@@ -108,7 +108,7 @@ import Testing
         (#"{"messages":[{"role":"user","content":"Hi"}],"temperature":9}"#, "temperature"),
         (#"{"messages":[{"role":"user","content":"Hi"}],"n":100}"#, "n"),
         (#"{"messages":[{"role":"user","content":"Hi"}],"stream":"true"}"#, "stream"),
-        (#"{"messages":[{"role":"user","content":"\#(String(repeating: "x", count: 80))"}]}"#, "max_tokens"),
+        (#"{"messages":[{"role":"user","content":"\#(String(repeating: "x", count: 80))"}]}"#, "messages"),
         (#"{"messages":[{"role":"user","content":"Hi"}],"tools":[{"type":"function","function":{"name":"f"}}]}"#, "tools"),
         (#"{"messages":[{"role":"user","content":"Hi"}],"tool_choice":"required"}"#, "tool_choice"),
         (#"{"messages":[{"role":"user","content":"Hi"}],"functions":[{"name":"f"}]}"#, "functions"),

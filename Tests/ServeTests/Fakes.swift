@@ -110,7 +110,7 @@ final class FakeEngine: GenerationEngine {
 extension ServedModel {
     static func fake(engine: any GenerationEngine = FakeEngine(), maxModelLen: Int = 64) -> ServedModel {
         ServedModel(
-            name: "fake-model", maxModelLen: maxModelLen, vocabSize: FakeCodec.vocabSize,
+            name: "fake-model", limits: RequestLimits(maxModelLen: maxModelLen), vocabSize: FakeCodec.vocabSize,
             stopTokenIds: [FakeCodec.eos], codec: FakeCodec(), engine: engine)
     }
 }

@@ -80,8 +80,8 @@ enum GenerationFinishReason: String, Sendable, Equatable {
 enum EngineError: Error, Equatable {
     /// The waiting queue is full: HTTP answers 503 with Retry-After.
     case overloaded(limit: Int)
-    /// prompt + max_tokens can never fit (context length or the KV cache): HTTP answers 400.
-    case requestTooLarge(String)
+    /// The request does not fit `RequestLimits` (context length or the KV cache): HTTP answers 400.
+    case limitExceeded(RequestLimitError)
     case shuttingDown
 }
 

@@ -16,6 +16,8 @@ final class LlamaBatchEngine: GenerationEngine {
     let config: EngineConfig
     /// The scheduler's limits, with the KV pool sized from `config.kvCacheMemoryBytes`.
     let schedulerConfig: SchedulerConfig
+    /// What one request may occupy: the model's context, or the whole KV pool if that is smaller.
+    let limits: RequestLimits
     private let inbox: EngineInbox
     private let clock = EngineClock()
     private let nextID = Atomic<Int>(0)
@@ -33,6 +35,7 @@ final class LlamaBatchEngine: GenerationEngine {
         self.config = config
         let schedulerConfig = config.schedulerConfig(for: model.config)
         self.schedulerConfig = schedulerConfig
+        limits = RequestLimits(maxModelLen: min(model.config.maxPositionEmbeddings, schedulerConfig.maxSequenceTokens))
         let inbox = EngineInbox(maxWaitingRequests: config.scheduler.maxWaitingRequests)
         self.inbox = inbox
         let metrics = EngineMetrics(
@@ -62,18 +65,11 @@ final class LlamaBatchEngine: GenerationEngine {
 
     func generate(_ request: GenerationRequest) throws(EngineError) -> AsyncStream<GenerationEvent> {
         let numPrompt = request.promptTokens.count
-        guard numPrompt > 0 else { throw EngineError.requestTooLarge("The prompt is empty: at least one token is needed.") }
         let maxTokens = max(0, request.maxTokens)
-        let contextLength = model.config.maxPositionEmbeddings
-        if numPrompt + maxTokens > contextLength {
-            throw EngineError.requestTooLarge(
-                "This model's maximum context length is \(contextLength) tokens. However, you requested "
-                    + "\(numPrompt + maxTokens) tokens (\(numPrompt) in the prompt, \(maxTokens) in the completion).")
-        }
-        if numPrompt + maxTokens > schedulerConfig.maxSequenceTokens {
-            throw EngineError.requestTooLarge(
-                "The KV cache holds \(schedulerConfig.maxSequenceTokens) tokens. However, you requested "
-                    + "\(numPrompt + maxTokens) tokens (\(numPrompt) in the prompt, \(maxTokens) in the completion).")
+        do {
+            try limits.check(numPromptTokens: numPrompt, maxTokens: maxTokens)
+        } catch {
+            throw .limitExceeded(error)
         }
 
         let (stream, continuation) = AsyncStream<GenerationEvent>.makeStream(
