@@ -12,52 +12,18 @@ import Testing
 /// grace period a shutting_down error) and `[DONE]`, new requests get a 503, and the service group returns.
 @Suite(.enabled(if: EngineFixture.isAvailable, "weights/smol-135m not fetched"))
 struct ServiceGraphTests {
-    private static func freePort() -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) }
-        }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    private static func acceptsConnections(port: Int) -> Bool {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
-
     @Test(.timeLimit(.minutes(2)))
     func gracefulShutdownEndsStreamsInFlightAndReturns() async throws {
         var config = EngineConfig()
         config.shutdownGraceSeconds = 1
         config.kvCacheMemoryBytes = 64 << 20
         let (model, engine) = try ServedModel.load(name: "smol-135m", directory: RealModelTests.weights, engineConfig: config)
-        let port = Self.freePort()
+        let port = freeLocalPort()
         let app = buildApplication(model: model, engine: engine, port: port)
         let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test")))
         let running = Task { try await group.run() }
 
-        // Until the server listens (a TestClient that failed to connect stays failed, so probe with plain sockets).
-        var listening = false
-        for _ in 0..<1200 where !listening {
-            listening = Self.acceptsConnections(port: port)
-            if !listening { try await Task.sleep(for: .milliseconds(50)) }
-        }
-        #expect(listening)
+        #expect(try await waitUntilListening(port: port))
         let client = TestClient(host: "127.0.0.1", port: port)
         client.connect()
         let body = #"{"prompt":"Count to one thousand: 1, 2, 3,","max_tokens":1400,"ignore_eos":true,"stream":true}"#
