@@ -159,7 +159,7 @@ def rss_kib(pid):
 
 
 def metric(port, name):
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     connection.request("GET", "/metrics")
     for line in connection.getresponse().read().decode().splitlines():
         if line.startswith(name + " "):
@@ -185,7 +185,7 @@ def main():
         server = compare_llama.Server("serve", [args.serve, "--model", args.model, "--port", str(port)], port, "/tmp")
         server.wait_ready(600)
         pid = server.process.pid
-    model = compare_llama.http_json(f"http://127.0.0.1:{port}", "/v1/models")[1]["data"][0]["id"]
+    model = compare_llama.http_json(f"http://127.0.0.1:{port}", "/v1/models", timeout=60)[1]["data"][0]["id"]
     tally = Tally()
     deadline = time.monotonic() + args.minutes * 60
     fifth_at = time.monotonic() + args.minutes * 12
