@@ -45,10 +45,11 @@ let package = Package(
         // Structured outputs: JSON Schema -> grammar -> per-step token masks. No dependencies (not even Tokenizer):
         // it sees a vocabulary only as each token's bytes.
         .target(name: "Grammar", swiftSettings: optimized),
+        // FuzzSupport: built with -DFUZZING, `serve` is the request decoder's libFuzzer target (ServeMain.swift).
         .executableTarget(
             name: "Serve",
             dependencies: [
-                "Model", "Tokenizer", "Scheduler", "Grammar",
+                "Model", "Tokenizer", "Scheduler", "Grammar", "FuzzSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,17 +2,20 @@
 # Builds one libFuzzer target and fuzzes it.
 #
 #   scripts/fuzz.sh TARGET [SECONDS] [LIBFUZZER_FLAG...]
-#   TARGET: tokenizer | chat-template | safetensors     SECONDS: default 60
+#   TARGET: tokenizer | chat-template | safetensors | request     SECONDS: default 60
 #
-# The targets (Sources/Fuzz/Fuzz*) are built in release with -sanitize=fuzzer -DFUZZING into their own scratch
-# directory (.build/fuzz), so the plain `swift build` / `swift test` builds stay uninstrumented. The corpus grows in
+# The targets (Sources/Fuzz/Fuzz*; for request, `serve` itself: Sources/Serve/ServeMain.swift) are built in release
+# with -sanitize=fuzzer -DFUZZING into their own scratch directory (.build/fuzz), so the plain `swift build` /
+# `swift test` builds stay uninstrumented. The corpus grows in
 # $FUZZ_DIR/corpus/TARGET (default FUZZ_DIR=/tmp/swift-llm-fuzz), seeded from the repository's fixtures
 # (fuzz/seeds.py); crashing, timing-out or out-of-memory inputs land in $FUZZ_DIR/artifacts/TARGET/.
-# Replay one without libFuzzer: `swift run FuzzTokenizer FILE` (a plain build runs the same checks on its inputs).
+# Replay one without libFuzzer: `swift run FuzzTokenizer FILE` (a plain build runs the same checks on its inputs); a
+# request input: copy it to Tests/Fixtures/fuzz/request-NAME and `swift test --filter RequestFuzz`, or run the fuzzing
+# build on it (`.build/fuzz/release/serve FILE`).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh tokenizer|chat-template|safetensors [SECONDS] [LIBFUZZER_FLAG...]}
+target=${1:?usage: scripts/fuzz.sh tokenizer|chat-template|safetensors|request [SECONDS] [LIBFUZZER_FLAG...]}
 seconds=${2:-60}
 shift $(( $# >= 2 ? 2 : 1 ))
 
@@ -20,7 +23,8 @@ case $target in
     tokenizer) product=FuzzTokenizer; flags=(-max_len=512) ;;
     chat-template) product=FuzzChatTemplate; flags=(-max_len=4096 -dict=fuzz/jinja.dict) ;;
     safetensors) product=FuzzSafeTensors; flags=(-max_len=4096 -dict=fuzz/safetensors.dict) ;;
-    *) echo "unknown target $target (tokenizer, chat-template, safetensors)" >&2; exit 2 ;;
+    request) product=serve; flags=(-max_len=4096 -dict=fuzz/request.dict) ;;
+    *) echo "unknown target $target (tokenizer, chat-template, safetensors, request)" >&2; exit 2 ;;
 esac
 
 fuzz_dir=${FUZZ_DIR:-/tmp/swift-llm-fuzz}

@@ -8,7 +8,7 @@ struct ByteDFA {
     var numStates: Int { isFinal.count }
 
     /// Determinizes a call-free fragment; nil when it contains a rule call.
-    init?(_ nfa: NFA, _ fragment: Fragment, stateLimit: Int = 100_000) throws(GrammarError) {
+    init?(_ nfa: NFA, _ fragment: Fragment, budget: inout DeterminizationBudget, stateLimit: Int = 100_000) throws(GrammarError) {
         for state in nfa.reachable(from: fragment.start) where !nfa.callEdges[Int(state)].isEmpty { return nil }
         var ids: [[Int32]: Int32] = [:]
         var sets: [[Int32]] = []
@@ -31,16 +31,26 @@ struct ByteDFA {
                 throw GrammarError(message: "the schema needs more than \(stateLimit) automaton states", pointer: "")
             }
             for byte in 0..<256 { moves[byte].removeAll(keepingCapacity: true) }
+            var numMoves = 0
             for state in sets[next] {
                 for edge in nfa.byteEdges[Int(state)] {
                     for byte in Int(edge.lo)...Int(edge.hi) { moves[byte].append(edge.target) }
+                    numMoves += Int(edge.hi) - Int(edge.lo) + 1
                 }
             }
+            try budget.spend(256 + sets[next].count + numMoves)
             var cache: [[Int32]: Int32] = [:]
             for byte in 0..<256 where !moves[byte].isEmpty {
                 let key = moves[byte]
                 let target: Int32
-                if let known = cache[key] { target = known } else { target = intern(nfa.epsilonClosure(key)); cache[key] = target }
+                if let known = cache[key] {
+                    target = known
+                } else {
+                    let closure = nfa.epsilonClosure(key)
+                    try budget.spend(closure.count)
+                    target = intern(closure)
+                    cache[key] = target
+                }
                 transitions[next * 256 + byte] = target
             }
             next += 1
@@ -56,7 +66,7 @@ struct ByteDFA {
     }
 
     /// Strings both accept.
-    func intersection(_ other: ByteDFA) -> ByteDFA {
+    func intersection(_ other: ByteDFA, budget: inout DeterminizationBudget) throws(GrammarError) -> ByteDFA {
         var ids: [Int: Int32] = [:]
         var pairs: [(Int32, Int32)] = []
         var transitions: [Int32] = []
@@ -76,6 +86,7 @@ struct ByteDFA {
         var next = 0
         while next < pairs.count {
             let (a, b) = pairs[next]
+            try budget.spend(256)
             for byte in 0..<256 {
                 let ta = self.transitions[Int(a) * 256 + byte], tb = other.transitions[Int(b) * 256 + byte]
                 if ta >= 0, tb >= 0 { transitions[next * 256 + byte] = intern(ta, tb) }

@@ -26,7 +26,8 @@ public final class CompiledGrammar: Sendable {
         }
         var compiler = SchemaCompiler(document: document)
         try compiler.compile(root: document, at: "")
-        return CompiledGrammar(tables: try GrammarTables(compiler))
+        var budget = compiler.budget
+        return CompiledGrammar(tables: try GrammarTables(compiler, budget: &budget))
     }
 
     /// `response_format: {"type": "json_object"}`: any JSON object.

@@ -24,7 +24,7 @@ struct GrammarTables: Sendable {
     var numStates: Int { flags.count }
     var numRules: Int { ruleStart.count }
 
-    init(_ compiler: SchemaCompiler) throws(GrammarError) {
+    init(_ compiler: SchemaCompiler, budget: inout DeterminizationBudget) throws(GrammarError) {
         let nfa = compiler.nfa
         // Byte classes: cut at every edge boundary.
         var cuts = [Bool](repeating: false, count: 257)
@@ -71,21 +71,35 @@ struct GrammarTables: Sendable {
                 }
                 for c in 0..<numClasses { moves[c].removeAll(keepingCapacity: true) }
                 var callMoves: [Int32: [Int32]] = [:]
+                var numMoves = 0
                 for state in sets[next] {
                     for edge in nfa.byteEdges[Int(state)] {
-                        for c in Int(byteClass[Int(edge.lo)])...Int(byteClass[Int(edge.hi)]) { moves[c].append(edge.target) }
+                        let classes = Int(byteClass[Int(edge.lo)])...Int(byteClass[Int(edge.hi)])
+                        for c in classes { moves[c].append(edge.target) }
+                        numMoves += classes.count
                     }
                     for edge in nfa.callEdges[Int(state)] { callMoves[edge.rule, default: []].append(edge.target) }
+                    numMoves += nfa.callEdges[Int(state)].count
                 }
+                try budget.spend(numClasses + sets[next].count + numMoves)
                 var cache: [[Int32]: Int32] = [:]
                 for c in 0..<numClasses where !moves[c].isEmpty {
                     let key = moves[c]
                     let target: Int32
-                    if let known = cache[key] { target = known } else { target = intern(nfa.epsilonClosure(key)); cache[key] = target }
+                    if let known = cache[key] {
+                        target = known
+                    } else {
+                        let closure = nfa.epsilonClosure(key)
+                        try budget.spend(closure.count)
+                        target = intern(closure)
+                        cache[key] = target
+                    }
                     dfa.transitions[next * numClasses + c] = target
                 }
                 for (callee, targets) in callMoves.sorted(by: { $0.key < $1.key }) {
-                    dfa.calls[next].append((callee, intern(nfa.epsilonClosure(targets))))
+                    let closure = nfa.epsilonClosure(targets)
+                    try budget.spend(closure.count)
+                    dfa.calls[next].append((callee, intern(closure)))
                 }
                 next += 1
             }

@@ -40,10 +40,13 @@ struct SchemaCompiler {
     private var mergeDepth = 0
     /// How many `enum` checks this compiler is nested in (each compiles the rest of its schema on its own).
     private let enumDepth: Int
+    /// The schema's determinization work so far (its ByteDFAs, the enum checks' compilers), which GrammarTables continues.
+    private(set) var budget: DeterminizationBudget
 
-    init(document: JSONValue, enumDepth: Int = 0) {
+    init(document: JSONValue, enumDepth: Int = 0, budget: DeterminizationBudget = DeterminizationBudget()) {
         self.document = document
         self.enumDepth = enumDepth
+        self.budget = budget
     }
 
     /// Compiles `schema` (found at `pointer` in the document) as rule 0, then every rule it calls.
@@ -356,9 +359,10 @@ struct SchemaCompiler {
             guard enumDepth < 4 else {
                 throw GrammarError(message: "enum/const inside a recursive schema is not supported", keyword: "enum", pointer: pointer)
             }
-            var sub = SchemaCompiler(document: document, enumDepth: enumDepth + 1)
+            var sub = SchemaCompiler(document: document, enumDepth: enumDepth + 1, budget: budget)
             try sub.compile(root: .object(rest), at: pointer, isWholeSchema: false)
-            let tables = try GrammarTables(sub)
+            budget = sub.budget
+            let tables = try GrammarTables(sub, budget: &budget)
             candidates = candidates.filter { tables.accepts(Array($0.compactText.utf8)) }
         }
         return candidates.isEmpty ? nfa.nothing() : nfa.alternation(candidates.map { nfa.literal($0.compactText) })
@@ -522,10 +526,10 @@ struct SchemaCompiler {
         }
         var content = contents[0]
         if contents.count > 1 {
-            guard var dfa = try ByteDFA(nfa, contents[0]) else { return nfa.nothing() }
+            guard var dfa = try ByteDFA(nfa, contents[0], budget: &budget) else { return nfa.nothing() }
             for other in contents.dropFirst() {
-                guard let next = try ByteDFA(nfa, other) else { return nfa.nothing() }
-                dfa = dfa.intersection(next)
+                guard let next = try ByteDFA(nfa, other, budget: &budget) else { return nfa.nothing() }
+                dfa = try dfa.intersection(next, budget: &budget)
             }
             content = dfa.emit(into: &nfa)
         }
@@ -614,8 +618,9 @@ struct SchemaCompiler {
         guard !names.isEmpty else { return nfa.freeString() }
         let all = nfa.sequence([nfa.literal("\""), nfa.star(nfa.jsonCharacter(.all)), nfa.literal("\"")])
         let listed = nfa.alternation(names.map { nfa.literal(jsonQuoted($0)) })
-        guard let allDFA = try ByteDFA(nfa, all), let listedDFA = try ByteDFA(nfa, listed) else { return nfa.nothing() }
-        return allDFA.intersection(listedDFA.complement()).emit(into: &nfa)
+        guard let allDFA = try ByteDFA(nfa, all, budget: &budget), let listedDFA = try ByteDFA(nfa, listed, budget: &budget)
+        else { return nfa.nothing() }
+        return try allDFA.intersection(listedDFA.complement(), budget: &budget).emit(into: &nfa)
     }
 
     // MARK: Arrays

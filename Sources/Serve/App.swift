@@ -8,7 +8,6 @@ extension SpeculationConfig.Mode: ExpressibleByArgument {}
 extension WeightFormat: ExpressibleByArgument {}
 extension KVCacheDType: ExpressibleByArgument {}
 
-@main
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "OpenAI-compatible inference server for Llama-family models.")

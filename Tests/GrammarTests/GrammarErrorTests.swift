@@ -101,6 +101,24 @@ final class GrammarErrorTests: XCTestCase {
         }
     }
 
+    /// The request fuzzer's first find, spelled out: a 250-character unanchored pattern (runs of U+FFFD between
+    /// alternatives, many of them empty) whose automaton took 14 s to build. It is refused once the determinization
+    /// budget is spent (about 3 s here), whether the pattern is determinized alone or intersected with a length.
+    func testAutomatonWorkIsBounded() {
+        func run(_ text: String, _ count: Int) -> String { String(repeating: text, count: count) }
+        let r = "\\ufffd"
+        let pattern = "^[a-z]{2,3}" + run(r, 6) + "`" + run(r, 5) + "|" + run(r, 25) + "]" + run(r, 101) + "<|im_end|>"
+            + run(r, 57) + run("|", 15) + "#" + run("|", 13) + run(r, 6) + "$"
+        for schema in [#"{"type":"string","pattern":"\#(pattern)"}"#, #"{"type":"string","minLength":1,"pattern":"\#(pattern)"}"#] {
+            do {
+                _ = try CompiledGrammar.jsonSchema(schema)
+                XCTFail("compiled")
+            } catch {
+                XCTAssertEqual(error.message, "the schema's automaton is too large to build (over 64000000 steps)")
+            }
+        }
+    }
+
     func testAnnotationsAreAccepted() throws {
         _ = try compile(#"{"title":"t","description":"d","examples":[1],"$schema":"x","$id":"y","default":1,"$comment":"c","deprecated":true,"readOnly":true,"writeOnly":false,"type":"integer"}"#)
     }
