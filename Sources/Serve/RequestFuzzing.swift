@@ -24,7 +24,7 @@ enum RequestFuzzing {
             // SmolLM2-135M's context; validation needs no more of the model than these numbers.
             let maxModelLen = 8192
             return ServedModel(
-                name: "smol-135m", maxModelLen: maxModelLen, vocabSize: tokenizer.vocabularySize,
+                name: "smol-135m", limits: RequestLimits(maxModelLen: maxModelLen), vocabSize: tokenizer.vocabularySize,
                 stopTokenIds: tokenizer.eosTokenId.map { [$0] } ?? [], codec: tokenizer,
                 engine: InstantEngine(codec: tokenizer, vocabSize: tokenizer.vocabularySize, maxModelLen: maxModelLen))
         } catch {
