@@ -63,7 +63,8 @@ public final class CompiledGrammar: Sendable {
 /// Thread-safe LRU of compiled grammars keyed by schema text.
 public final class GrammarCache: Sendable {
     private struct Entries {
-        var grammars: [String: CompiledGrammar] = [:]
+        /// Refusals too: a schema that cannot be compiled (or blows the work budget) costs its compile once.
+        var grammars: [String: Result<CompiledGrammar, GrammarError>] = [:]
         var order: [String] = []  // least recently used first
     }
 
@@ -72,23 +73,27 @@ public final class GrammarCache: Sendable {
 
     public init(capacity: Int = 64) { self.capacity = max(1, capacity) }
 
-    /// The compiled grammar of `schemaJSON`, compiling it on a miss (errors are not cached).
+    /// The compiled grammar of `schemaJSON` (or why it cannot be), compiling it on a miss.
     public func grammar(forSchema schemaJSON: String) throws(GrammarError) -> CompiledGrammar {
-        let cached: CompiledGrammar? = entries.withLock { entries in
-            guard let grammar = entries.grammars[schemaJSON] else { return nil }
-            entries.order.removeAll { $0 == schemaJSON }
-            entries.order.append(schemaJSON)
-            return grammar
-        }
-        if let cached { return cached }
-        let grammar = try CompiledGrammar.jsonSchema(schemaJSON)
-        return entries.withLock { entries in
+        if let cached = cachedGrammar(forSchema: schemaJSON) { return try cached.get() }
+        let compiled = Result { () throws(GrammarError) in try CompiledGrammar.jsonSchema(schemaJSON) }
+        return try entries.withLock { entries in
             // Another thread may have compiled the same schema meanwhile: keep the first.
             if let existing = entries.grammars[schemaJSON] { return existing }
-            entries.grammars[schemaJSON] = grammar
+            entries.grammars[schemaJSON] = compiled
             entries.order.append(schemaJSON)
             while entries.order.count > capacity { entries.grammars[entries.order.removeFirst()] = nil }
-            return grammar
+            return compiled
+        }.get()
+    }
+
+    /// The cached outcome for `schemaJSON`, if there is one; never compiles.
+    public func cachedGrammar(forSchema schemaJSON: String) -> Result<CompiledGrammar, GrammarError>? {
+        entries.withLock { entries in
+            guard let outcome = entries.grammars[schemaJSON] else { return nil }
+            entries.order.removeAll { $0 == schemaJSON }
+            entries.order.append(schemaJSON)
+            return outcome
         }
     }
 

@@ -23,7 +23,7 @@ struct ChatCompletionsController<Context: RequestContext> {
         }
         let options = try GenerationOptions(
             body.sampling, numTopLogprobs: wantsLogprobs ? body.topLogprobs ?? 0 : nil, vocabularySize: model.vocabSize)
-        let grammar = try options.grammar(body.sampling.responseFormat, body: rawBody, model: model)
+        let grammar = try await options.grammar(body.sampling.responseFormat, body: rawBody, model: model)
 
         let promptText: String
         do {

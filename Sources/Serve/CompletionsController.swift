@@ -17,7 +17,7 @@ struct CompletionsController<Context: RequestContext> {
         try model.checkName(body.model)
         if let logprobs = body.logprobs { try GenerationOptions.checkTopLogprobs(logprobs, param: "logprobs") }
         let options = try GenerationOptions(body.sampling, numTopLogprobs: body.logprobs, vocabularySize: model.vocabSize)
-        let grammar = try options.grammar(body.sampling.responseFormat, body: rawBody, model: model)
+        let grammar = try await options.grammar(body.sampling.responseFormat, body: rawBody, model: model)
         let echo = body.echo ?? false
         let maxTokens = body.maxTokens ?? CompletionRequest.defaultMaxTokens
         // max_tokens 0 only makes sense when echoing the prompt.

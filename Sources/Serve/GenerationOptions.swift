@@ -97,8 +97,8 @@ struct GenerationOptions: Sendable {
 
     /// The grammar `response_format` asks for, compiled (and cached) for `model`; nil for free text. 400 for a schema
     /// it cannot enforce, and for stop strings beside it: one would cut the JSON short while reporting a finished answer.
-    func grammar(_ input: ResponseFormatInput?, body: Data, model: ServedModel) throws(APIError) -> CompiledGrammar? {
-        let grammar = try model.grammar(for: ResponseFormat(input, body: body))
+    func grammar(_ input: ResponseFormatInput?, body: Data, model: ServedModel) async throws(APIError) -> CompiledGrammar? {
+        let grammar = try await model.grammar(for: ResponseFormat(input, body: body))
         if grammar != nil, !stopStrings.isEmpty {
             throw APIError.invalidRequest(
                 "stop cannot be combined with a JSON response_format: the reply ends when the JSON value is complete.",

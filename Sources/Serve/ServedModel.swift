@@ -28,23 +28,39 @@ struct ServedModel: Sendable {
     /// Compiled `response_format` schemas, by schema text.
     var grammars = GrammarCache()
 
-    /// The grammar `format` asks for (nil for text); 400 naming the schema keyword it cannot enforce.
-    func grammar(for format: ResponseFormat) throws(APIError) -> CompiledGrammar? {
+    /// The grammar `format` asks for (nil for text); 400 naming the schema keyword it cannot enforce. A schema not
+    /// seen before compiles on `grammarCompiler`, one at a time: a large schema takes up to ~1.5 s (a refused one
+    /// up to its work budget, ~3 s), which must not hold one of the few threads serving every other request.
+    func grammar(for format: ResponseFormat) async throws(APIError) -> CompiledGrammar? {
         switch format {
         case .text:
             return nil
         case .jsonObject:
             return CompiledGrammar.anyJSONObject
         case .jsonSchema(_, let schemaText):
-            do {
-                return try grammars.grammar(forSchema: schemaText)
-            } catch {
+            let grammars = self.grammars
+            let outcome =
+                if let cached = grammars.cachedGrammar(forSchema: schemaText) {
+                    cached
+                } else {
+                    await withCheckedContinuation { continuation in
+                        Self.grammarCompiler.async {
+                            continuation.resume(returning: Result { () throws(GrammarError) in try grammars.grammar(forSchema: schemaText) })
+                        }
+                    }
+                }
+            switch outcome {
+            case .success(let grammar):
+                return grammar
+            case .failure(let error):
                 throw APIError.invalidRequest(
                     "response_format.json_schema.schema cannot be enforced: \(error)", param: "response_format.json_schema.schema",
                     code: error.keyword.map { _ in "unsupported_schema_keyword" })
             }
         }
     }
+
+    private static let grammarCompiler = DispatchQueue(label: "serve.grammar-compiler")
 
     /// 404 unless `requested` (when given) is this model's name.
     func checkName(_ requested: String?) throws(APIError) {

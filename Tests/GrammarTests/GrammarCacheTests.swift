@@ -17,6 +17,18 @@ final class GrammarCacheTests: XCTestCase {
         XCTAssertThrowsError(try cache.grammar(forSchema: #"{"not":{}}"#))
     }
 
+    /// A refusal is remembered like a grammar, so a schema that exhausts the work budget costs its compile once.
+    func testRefusalsAreCached() throws {
+        let cache = GrammarCache(capacity: 4)
+        let refused = #"{"not":{}}"#
+        XCTAssertNil(cache.cachedGrammar(forSchema: refused))
+        XCTAssertThrowsError(try cache.grammar(forSchema: refused))
+        guard case .failure(let error)? = cache.cachedGrammar(forSchema: refused) else { return XCTFail("refusal not cached") }
+        XCTAssertThrowsError(try cache.grammar(forSchema: refused)) { XCTAssertEqual($0 as? GrammarError, error) }
+        XCTAssertEqual(cache.count, 1)
+        XCTAssertNil(cache.cachedGrammar(forSchema: #"{"type":"integer"}"#), "looking never compiles")
+    }
+
     func testConcurrentUse() throws {
         let cache = GrammarCache()
         let schemas = (0..<8).map { #"{"type":"integer","maximum":\#($0)}"# }
