@@ -7,14 +7,13 @@ import Testing
 /// route, the rest the body): what it found and hand-picked edge cases, replayed through its own check.
 @Suite(.enabled(if: RequestFuzzInputs.isAvailable, "weights/smol-135m not fetched"))
 struct RequestFuzzRegressionTests {
-    /// Each saved input ends in a 200 or a 4xx with a message, within the fuzzer's 10 s.
-    @Test(arguments: RequestFuzzInputs.names)
+    /// Each saved input ends in a 200 or a 4xx with a message. A hang shows as the time limit; how long the bounded
+    /// inputs take is the grammar compiler's work budget (counted in steps, GrammarErrorTests), not a clock here.
+    @Test(.timeLimit(.minutes(2)), arguments: RequestFuzzInputs.names)
     func savedInputIsHandled(_ name: String) async throws {
         let input = [UInt8](try Data(contentsOf: RequestFuzzInputs.directory.appendingPathComponent(name)))
-        let start = ContinuousClock.now
         let failure = await RequestFuzzing.failure(input: input)
         #expect(failure == nil, "\(name): \(failure ?? "")")
-        #expect(ContinuousClock.now - start < .seconds(10), "\(name)")
     }
 
     /// The fuzzer's first find: a `response_format` schema whose unanchored pattern took 14 s to compile is a 400 once
