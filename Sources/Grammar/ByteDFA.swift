@@ -39,19 +39,8 @@ struct ByteDFA {
                 }
             }
             try budget.spend(256 + sets[next].count + numMoves)
-            var cache: [[Int32]: Int32] = [:]
-            for byte in 0..<256 where !moves[byte].isEmpty {
-                let key = moves[byte]
-                let target: Int32
-                if let known = cache[key] {
-                    target = known
-                } else {
-                    let closure = nfa.epsilonClosure(key)
-                    try budget.spend(closure.count)
-                    target = intern(closure)
-                    cache[key] = target
-                }
-                transitions[next * 256 + byte] = target
+            for (byte, target) in try nfa.closedTargets(of: moves, budget: &budget, intern: intern).enumerated() {
+                if let target { transitions[next * 256 + byte] = target }
             }
             next += 1
         }

@@ -82,19 +82,8 @@ struct GrammarTables: Sendable {
                     numMoves += nfa.callEdges[Int(state)].count
                 }
                 try budget.spend(numClasses + sets[next].count + numMoves)
-                var cache: [[Int32]: Int32] = [:]
-                for c in 0..<numClasses where !moves[c].isEmpty {
-                    let key = moves[c]
-                    let target: Int32
-                    if let known = cache[key] {
-                        target = known
-                    } else {
-                        let closure = nfa.epsilonClosure(key)
-                        try budget.spend(closure.count)
-                        target = intern(closure)
-                        cache[key] = target
-                    }
-                    dfa.transitions[next * numClasses + c] = target
+                for (c, target) in try nfa.closedTargets(of: moves, budget: &budget, intern: intern).enumerated() {
+                    if let target { dfa.transitions[next * numClasses + c] = target }
                 }
                 for (callee, targets) in callMoves.sorted(by: { $0.key < $1.key }) {
                     let closure = nfa.epsilonClosure(targets)

@@ -142,6 +142,27 @@ extension NFA {
         return seen.sorted()
     }
 
+    /// The subset construction's step for one DFA state: per symbol, the state its moves lead to (nil for none) —
+    /// their epsilon closure, numbered by `intern`. Symbols with the same moves share one closure.
+    func closedTargets(
+        of moves: [[Int32]], budget: inout DeterminizationBudget, intern: ([Int32]) -> Int32
+    ) throws(GrammarError) -> [Int32?] {
+        var closed: [[Int32]: Int32] = [:]
+        var targets = [Int32?](repeating: nil, count: moves.count)
+        for (symbol, states) in moves.enumerated() where !states.isEmpty {
+            if let known = closed[states] {
+                targets[symbol] = known
+            } else {
+                let closure = epsilonClosure(states)
+                try budget.spend(closure.count)
+                let target = intern(closure)
+                closed[states] = target
+                targets[symbol] = target
+            }
+        }
+        return targets
+    }
+
     /// Every state reachable from `start` (through all edges, calls included).
     func reachable(from start: Int32) -> [Int32] {
         var seen = Set<Int32>([start])
