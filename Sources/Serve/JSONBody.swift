@@ -29,6 +29,10 @@ enum JSONBody {
             throw APIError.invalidRequest("Request body is empty; expected a JSON object.")
         }
         let data = Data(buffer.readableBytesView)
+        // JSON text is UTF-8 (RFC 8259); Foundation would quietly turn bad bytes inside strings into U+FFFD.
+        guard String(validating: data, as: UTF8.self) != nil else {
+            throw APIError.invalidRequest("Request body is not valid UTF-8.")
+        }
         try checkNesting(data)
         do {
             return (try JSONDecoder().decode(T.self, from: data), data)

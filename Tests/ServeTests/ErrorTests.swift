@@ -162,6 +162,18 @@ import Testing
         }
     }
 
+    @Test func invalidUTF8Is400() async throws {
+        try await withTestClient { client in
+            var body = ByteBuffer(string: #"{"prompt":"caf"#)
+            body.writeBytes([0xC3, 0x28, 0xFF])  // a lead byte without its continuation, and a byte UTF-8 never uses
+            body.writeString(#""}"#)
+            let response = try await client.execute(
+                uri: "/v1/completions", method: .post, headers: [.contentType: "application/json"], body: body)
+            let error = try expectAPIError(response, .badRequest)
+            #expect((error["message"] as? String)?.contains("UTF-8") == true)
+        }
+    }
+
     @Test func emptyBodyIs400() async throws {
         try await withTestClient { client in
             let response = try await client.execute(
