@@ -24,7 +24,8 @@ struct ServiceGraphTests {
         let running = Task { try await group.run() }
 
         #expect(try await waitUntilListening(port: port))
-        let client = TestClient(host: "127.0.0.1", port: port)
+        // A generous read timeout: on a loaded machine (parallel suites, other work) events can lag well past 15 s.
+        let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(120)))
         client.connect()
         let body = #"{"prompt":"Count to one thousand: 1, 2, 3,","max_tokens":1400,"ignore_eos":true,"stream":true}"#
         let stream = Task {
