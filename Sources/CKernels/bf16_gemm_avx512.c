@@ -10,7 +10,7 @@
 #define AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { PANEL_BLOCK = 64, PREFETCH_DISTANCE = 4096, PANEL = 16, MAX_TILE_ROWS = 12, GROUP = 2 };
+enum { PANEL_BLOCK = 64, PREFETCH_DISTANCE = 4096, PANEL = 16, MAX_TILE_ROWS = 12, GROUP = 2, PAIR_MIN_ROWS = 32 };
 
 /// The 16 weights of a panel at input k as f32. The 32-byte step is loaded into both halves of the vector; the
 /// low half shifts its low bf16 up (outputs 0–7), the high half keeps its high bf16 (outputs 8–15).
@@ -42,6 +42,45 @@ typedef void TileFunction(const float *, long, const uint32_t *, long, float *, 
 TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10) TILE(11) TILE(12)
 static TileFunction *const tiles[MAX_TILE_ROWS + 1] = {
     0, 0, 0, tile3, tile4, tile5, tile6, tile7, tile8, tile9, tile10, tile11, tile12,
+};
+
+/// `tile` over two panels at once: sums[r][0..<32] for panels p0 (lanes 0–15) and p1 (16–31). Each x[r, k] broadcast
+/// feeds two FMAs, so a k step loads R + 2 operands for 2R FMAs instead of R + 1 for R: a 16-row step was bound by
+/// loads, not FMAs. Each lane's chain is `tile`'s, so the results are the same bits. Used from PAIR_MIN_ROWS rows
+/// (prefill, verify chunks): measured slower below, where the weights' DRAM stream rather than the loads sets the pace.
+INLINE AVX512 void pairTile(const float *x, long ldx, const int R, const uint32_t *p0, const uint32_t *p1, long count, float *sums, const int prefetch, const int first) {
+    __m512 a[MAX_TILE_ROWS][2];
+    for (int r = 0; r < R; r++) {
+        a[r][0] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 32 * r);
+        a[r][1] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 32 * r + 16);
+    }
+    const char *ahead0 = (const char *)p0 + PREFETCH_DISTANCE, *ahead1 = (const char *)p1 + PREFETCH_DISTANCE;
+    for (long k = 0; k < count; k++) {
+        if (prefetch) {
+            _mm_prefetch(ahead0 + 32 * k, _MM_HINT_T0);
+            _mm_prefetch(ahead1 + 32 * k, _MM_HINT_T0);
+        }
+        const __m512 w0 = weights16(p0, k), w1 = weights16(p1, k);
+        for (int r = 0; r < R; r++) {
+            const __m512 s = _mm512_set1_ps(x[r * ldx + k]);
+            a[r][0] = _mm512_fmadd_ps(s, w0, a[r][0]);
+            a[r][1] = _mm512_fmadd_ps(s, w1, a[r][1]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        _mm512_storeu_ps(sums + 32 * r, a[r][0]);
+        _mm512_storeu_ps(sums + 32 * r + 16, a[r][1]);
+    }
+}
+
+typedef void PairTileFunction(const float *, long, const uint32_t *, const uint32_t *, long, float *, int, int);
+#define PAIR_TILE(R) \
+    static AVX512 __attribute__((noinline)) void pairTile##R(const float *x, long ldx, const uint32_t *p0, const uint32_t *p1, long count, float *sums, int prefetch, int first) { \
+        if (prefetch) pairTile(x, ldx, R, p0, p1, count, sums, 1, first); else pairTile(x, ldx, R, p0, p1, count, sums, 0, first); \
+    }
+PAIR_TILE(3) PAIR_TILE(4) PAIR_TILE(5) PAIR_TILE(6) PAIR_TILE(7) PAIR_TILE(8) PAIR_TILE(9) PAIR_TILE(10) PAIR_TILE(11) PAIR_TILE(12)
+static PairTileFunction *const pairTiles[MAX_TILE_ROWS + 1] = {
+    0, 0, 0, pairTile3, pairTile4, pairTile5, pairTile6, pairTile7, pairTile8, pairTile9, pairTile10, pairTile11, pairTile12,
 };
 
 /// One or two rows against GROUP panels at once (missing panels repeat the first and are not stored): R·GROUP
@@ -93,7 +132,24 @@ AVX512 void ck_bf16_gemm_avx512(const float *x, long n, const uint32_t *panels, 
         return;
     }
     const long numTiles = (n + MAX_TILE_ROWS - 1) / MAX_TILE_ROWS;
-    for (long p = firstPanel; p < lastPanel; p++) {
+    long p = firstPanel;
+    for (; n >= PAIR_MIN_ROWS && p + 1 < lastPanel; p += 2) {
+        const uint32_t *p0 = panels + p * stride, *p1 = p0 + stride;
+        for (long k = 0; k < columns; k += PANEL_BLOCK) {
+            const long count = columns - k < PANEL_BLOCK ? columns - k : PANEL_BLOCK;
+            long t = 0;
+            for (long tileIndex = 0; tileIndex < numTiles; tileIndex++) {
+                const long tileRows = n / numTiles + (tileIndex < n % numTiles ? 1 : 0);
+                pairTiles[tileRows](x + t * columns + k, columns, p0 + 8 * k, p1 + 8 * k, count, sums + 32 * t, tileIndex == 0, k == 0);
+                t += tileRows;
+            }
+        }
+        for (int half = 0; half < 2; half++) {
+            const long q = p + half, outputs = rows - PANEL * q < PANEL ? rows - PANEL * q : PANEL;
+            for (long r = 0; r < n; r++) storeRow(sums + 32 * r + 16 * half, y + r * rows + PANEL * q, outputs);
+        }
+    }
+    for (; p < lastPanel; p++) {
         const uint32_t *panel = panels + p * stride;
         for (long k = 0; k < columns; k += PANEL_BLOCK) {
             const long count = columns - k < PANEL_BLOCK ? columns - k : PANEL_BLOCK;

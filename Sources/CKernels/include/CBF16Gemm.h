@@ -5,7 +5,7 @@
 
 // y[n, rows] = x[n, columns] · wᵀ for bf16 weights packed in panels of 16 outputs (see PackedBF16Panels in
 // Swift for the layout), over panels [firstPanel, lastPanel) only, so callers can split panels between threads.
-// `sums` is scratch of 16·n floats (used when n > 2). Every output is ONE FMA chain over k in order, whatever n
+// `sums` is scratch of 32·n floats (used when n > 2; the AVX-512 kernel tiles two panels at once). Every output is ONE FMA chain over k in order, whatever n
 // and whichever tile shape computes it, so a row's result never depends on how many rows share the call; the
 // AVX2 and AVX-512 versions run the same per-lane chain and agree bit for bit.
 // Call a version only when ck_cpu_features() has its bits (on other CPUs and on arm64 they trap).

@@ -79,7 +79,8 @@ extension Kernels {
                 nonisolated(unsafe) let x = x, y = y, w = panels.baseAddress!, xPairs = xPairs.baseAddress
                 KernelThreads.shared.forEach(numItems) { item, _ in
                     let first = item * panelsPerItem, last = min(numPanels, first + panelsPerItem)
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * n) { sums in
+                    // 32 per row: the AVX-512 kernel's tiles cover two panels.
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 32 * n) { sums in
                         let sums = sums.baseAddress!
                         switch path.bf16Kernel {
                         case .reference: referencePanels(x, w, y, n: n, columns: columns, rows: rows, panels: first..<last)
