@@ -70,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         override(&config.port, port)
         override(&config.dtype, dtype)
         override(&config.draftModel, draftModel)
-        override(&config.engine.kvCacheMemoryBytes, kvCacheMemoryMib.map { min(max($0, 0), 1 << 40) << 20 })
+        override(&config.engine.kvCacheMemoryBytes, kvCacheMemoryMib.map(EngineConfig.bytes(mib:)))
         override(&config.engine.kvCacheDType, kvCacheDType)
         override(&config.engine.scheduler.enablePrefixCaching, enablePrefixCaching)
         override(&config.engine.scheduler.maxNumSeqs, maxNumSeqs)

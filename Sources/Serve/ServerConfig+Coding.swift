@@ -72,8 +72,7 @@ extension EngineConfig: Codable {
         try container.override(&scheduler.maxWaitingRequests, .maxWaitingRequests)
         try container.override(&scheduler.enablePrefixCaching, .enablePrefixCaching)
         if let mib = try container.decodeIfPresent(Int.self, forKey: .kvCacheMemoryMib) {
-            // Kept in range here so the shift cannot overflow; `validate` reports values below 1.
-            kvCacheMemoryBytes = min(max(mib, 0), 1 << 40) << 20
+            kvCacheMemoryBytes = Self.bytes(mib: mib)
         }
         try container.overrideChoice(&kvCacheDType, .kvCacheDType)
         try container.override(&maxBufferedEvents, .maxBufferedEvents)

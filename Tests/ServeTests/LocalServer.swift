@@ -1,4 +1,10 @@
 import Foundation
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Testing
+
+@testable import Serve
 
 /// 127.0.0.1:`port` as a socket address.
 private func loopback(port: Int) -> sockaddr_in {
@@ -40,4 +46,26 @@ func waitUntilListening(port: Int) async throws -> Bool {
         try await Task.sleep(for: .milliseconds(50))
     }
     return false
+}
+
+/// What `serve` runs — `buildApplication` with the engine as a service, metrics included — started on a free local
+/// port and listening. The test ends it with `group.triggerGracefulShutdown()`, then awaits `running`.
+struct LocalServiceGraph {
+    let port: Int
+    let engine: LlamaBatchEngine
+    let group: ServiceGroup
+    let running: Task<Void, any Error>
+
+    static func start(_ config: EngineConfig) async throws -> LocalServiceGraph {
+        let registry = PrometheusCollectorRegistry()
+        let (model, engine) = try ServedModel.load(
+            name: "smol-135m", directory: RealModelTests.weights, engineConfig: config,
+            metricsFactory: PrometheusMetricsFactory(registry: registry))
+        let port = freeLocalPort()
+        let app = buildApplication(model: model, engine: engine, metrics: registry, port: port)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test")))
+        let running = Task { try await group.run() }
+        #expect(try await waitUntilListening(port: port))
+        return LocalServiceGraph(port: port, engine: engine, group: group, running: running)
+    }
 }

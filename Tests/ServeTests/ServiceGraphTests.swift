@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HummingbirdTesting
-import Logging
 import ServiceLifecycle
 import Testing
 
@@ -17,13 +16,8 @@ struct ServiceGraphTests {
         var config = EngineConfig()
         config.shutdownGraceSeconds = 1
         config.kvCacheMemoryBytes = 64 << 20
-        let (model, engine) = try ServedModel.load(name: "smol-135m", directory: RealModelTests.weights, engineConfig: config)
-        let port = freeLocalPort()
-        let app = buildApplication(model: model, engine: engine, port: port)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "test")))
-        let running = Task { try await group.run() }
-
-        #expect(try await waitUntilListening(port: port))
+        let graph = try await LocalServiceGraph.start(config)
+        let (port, engine, group, running) = (graph.port, graph.engine, graph.group, graph.running)
         // A generous read timeout: on a loaded machine (parallel suites, other work) events can lag well past 15 s.
         let client = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(120)))
         client.connect()

@@ -1,6 +1,4 @@
 import Foundation
-import Logging
-import Prometheus
 import ServiceLifecycle
 import Testing
 
@@ -18,21 +16,13 @@ struct SoakTests {
     func shortSoakAgainstTheServiceGraph() async throws {
         var config = EngineConfig()
         config.kvCacheMemoryBytes = 128 << 20
-        let registry = PrometheusCollectorRegistry()
-        let (model, engine) = try ServedModel.load(
-            name: "smol-135m", directory: RealModelTests.weights, engineConfig: config,
-            metricsFactory: PrometheusMetricsFactory(registry: registry))
-        let port = freeLocalPort()
-        let app = buildApplication(model: model, engine: engine, metrics: registry, port: port)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: Logger(label: "soak")))
-        let running = Task { try await group.run() }
-        #expect(try await waitUntilListening(port: port))
+        let graph = try await LocalServiceGraph.start(config)
 
         let soak = Process()
         soak.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         soak.arguments = [
             "python3", Self.repoRoot.appendingPathComponent("scripts/soak.py").path,
-            "--url", "http://127.0.0.1:\(port)", "--minutes", "0.5", "-c", "6",
+            "--url", "http://127.0.0.1:\(graph.port)", "--minutes", "0.5", "-c", "6",
         ]
         let output = Pipe()
         soak.standardOutput = output
@@ -44,7 +34,7 @@ struct SoakTests {
         #expect(soak.terminationStatus == 0, "\(text)")
         #expect(text.contains("soak: OK"), "\(text)")
 
-        await group.triggerGracefulShutdown()
-        try await running.value
+        await graph.group.triggerGracefulShutdown()
+        try await graph.running.value
     }
 }

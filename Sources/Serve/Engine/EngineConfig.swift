@@ -18,6 +18,9 @@ struct EngineConfig: Sendable, Equatable {
     var shutdownGraceSeconds = 30.0
     var speculation = SpeculationConfig()
 
+    /// `mib` MiB in bytes, kept in range so the shift cannot overflow (`ServerConfig.validate` reports values below 1).
+    static func bytes(mib: Int) -> Int { min(max(mib, 0), 1 << 40) << 20 }
+
     /// Blocks that fit the memory budget for `model` (at least one).
     func numBlocks(for model: LlamaConfig) -> Int {
         let bytesPerBlock = PagedKVCache.bytesPerToken(model, dtype: kvCacheDType) * max(1, scheduler.blockSize)
