@@ -66,13 +66,37 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    /// Paged attention over a ragged batch — a prefill chunk (gather + BLAS, split into row blocks), a decode
-    /// step and a short chunk (both straight from the blocks) with scattered block tables — equals naive
-    /// attention over each sequence's contiguous K/V.
+    /// Paged attention over a ragged batch — a prefill chunk (split into row blocks), a decode step and a short
+    /// chunk, all straight from the blocks, with scattered block tables — equals naive attention over each
+    /// sequence's contiguous K/V.
     func testBatchAttentionMatchesReference() {
         for path in KernelPath.testedPaths() {
             let (out, expected) = batchAttention(path: path, seed: 7)
             assertClose(out, expected, tolerance: 1e-5)
+        }
+    }
+
+    /// A head size the direct kernels cannot take (not a multiple of 8) gathers K/V and runs BLAS instead.
+    func testBatchAttentionFallbackMatchesReference() {
+        for path in KernelPath.testedPaths() {
+            let (out, expected) = batchAttention(path: path, seed: 11, hd: 12)
+            assertClose(out, expected, tolerance: 1e-5)
+        }
+    }
+
+    /// A prefill chunk's rows are computed exactly as one-token decodes at the same positions: the same bits,
+    /// whichever row block a row falls in.
+    func testPrefillRowsEqualOneTokenDecodes() {
+        let blockTable = [7, 2, 10, 0, 5]
+        for path in KernelPath.testedPaths() {
+            let chunk = batchAttention(path: path, seed: 5, numHeads: 9, numKVHeads: 3, hd: 64, blockSize: 16, shapes: [(19, 37, blockTable)]).out
+            let rowSize = 9 * 64
+            for t in [0, 15, 16, 17, 36] {
+                // The same seed stores the same K/V and q; a decode at position 19 + t sees the chunk's first 19 + t + 1 keys.
+                let decode = batchAttention(path: path, seed: 5, numHeads: 9, numKVHeads: 3, hd: 64, blockSize: 16,
+                                            shapes: [(19, 37, blockTable)], onlyRow: t).out
+                XCTAssertEqual(Array(chunk[(t * rowSize)..<((t + 1) * rowSize)]), decode, "\(path.rawValue): row \(t)")
+            }
         }
     }
 
@@ -117,9 +141,10 @@ final class KernelTests: XCTestCase {
 
     /// Runs a BatchAttentionPlan on `path` over random K/V and q, cached as `dtype`; returns its output and naive
     /// attention's over the K/V the cache holds (rounded to f16 for an f16 cache). `roundToF16` rounds K/V to f16
-    /// before they reach an f32 cache.
+    /// before they reach an f32 cache. `onlyRow` t (one shape): run just row t of the chunk, as a one-token decode.
     private func batchAttention(path: KernelPath, seed: UInt64, numHeads: Int = 6, numKVHeads: Int = 2, hd: Int = 16, blockSize: Int = 12,
-                                shapes: [(Int, Int, [Int])]? = nil, dtype: KVCacheDType = .f32, roundToF16: Bool = false) -> (out: [Float], expected: [Float]) {
+                                shapes: [(Int, Int, [Int])]? = nil, dtype: KVCacheDType = .f32, roundToF16: Bool = false,
+                                onlyRow: Int? = nil) -> (out: [Float], expected: [Float]) {
         var generator = SeededGenerator(seed: seed)
         func random(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &generator) } }
         let numBlocks = 24
@@ -146,6 +171,11 @@ final class KernelTests: XCTestCase {
                     }
                 }
             }
+            if let t = onlyRow {
+                batch.append(ScheduledChunk(tokens: [0], numCachedTokens: numCached + t, blockTable: blockTable, logitIndices: []))
+                q += sequenceQ[(t * numHeads * hd)..<((t + 1) * numHeads * hd)]
+                continue
+            }
             batch.append(ScheduledChunk(tokens: Array(repeating: 0, count: n), numCachedTokens: numCached, blockTable: blockTable, logitIndices: []))
             q += sequenceQ
             let (cachedKeys, cachedValues) = dtype == .f16 ? (rounded(keys), rounded(values)) : (keys, values)
@@ -155,7 +185,7 @@ final class KernelTests: XCTestCase {
         let plan = BatchAttentionPlan(batch: ForwardBatch(batch), numHeads: numHeads, numKVHeads: numKVHeads, headDim: hd)
         let gatheredKeys = FloatBuffer(count: plan.gatherCount), gatheredValues = FloatBuffer(count: plan.gatherCount)
         let scores = FloatBuffer(count: plan.scoresPerWorker * Kernels.numThreads)
-        var out = [Float](repeating: .nan, count: expected.count)
+        var out = [Float](repeating: .nan, count: q.count)
         q.withUnsafeBufferPointer { qp in
             out.withUnsafeMutableBufferPointer { op in
                 plan.run(layer: layer, q: qp.baseAddress!, qStride: numHeads * hd, out: op.baseAddress!,
