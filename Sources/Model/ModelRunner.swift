@@ -18,7 +18,6 @@ public final class ModelRunner {
     private var keyGather = GrowableScratch()  // prefill chunks' keys, per kv head [contextLength, headDim]
     private var valueGather = GrowableScratch()
     private var scores = GrowableScratch()     // per worker thread, see BatchAttentionPlan.scoresPerWorker
-    private var selected = GrowableScratch()   // rows that get logits [numLogitRows, hidden]
     private var logitBuffer = GrowableScratch() // [numLogitRows, vocab]
     /// Rows of logits the last forward produced, in batch order of `logitIndices`.
     public private(set) var numLogitRows = 0
@@ -90,33 +89,48 @@ public final class ModelRunner {
                 }
             }
             attentionPlan.run(layer: view, q: qkvOut, qStride: qkvDim, out: attnOut, gatheredKeys: keys, gatheredValues: values, scores: scoreRows, path: kernelPath)
-            layer.output.apply(attnOut, proj, n: n, path: kernelPath)
-            Kernels.add(x, proj, count: n * h)
+
+            // After the last layer's attention (its K/V are cached) only the rows that get logits matter: the rest
+            // of the layer runs on those alone, moved to the front in logit order (llama.cpp prunes the same way).
+            var m = n
+            if layerIndex == w.layers.count - 1 {
+                m = batch.numLogitRows
+                guard m > 0 else { break }
+                keepLogitRows(of: batch, in: [(x, h), (attnOut, qDim)])
+            }
+            layer.output.apply(attnOut, proj, n: m, path: kernelPath)
+            Kernels.add(x, proj, count: m * h)
 
             // Feed-forward block: x += down(silu(gate(xn)) · up(xn)), xn = rmsnorm(x)
-            layer.ffnNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
-            layer.gateUp.apply(xn, gu, n: n, path: kernelPath)
-            Kernels.siluMul(gu, act, n: n, dim: ffn, path: kernelPath)
-            layer.down.apply(act, proj, n: n, path: kernelPath)
-            Kernels.add(x, proj, count: n * h)
+            layer.ffnNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: m, dim: h, eps: c.rmsNormEps) }
+            layer.gateUp.apply(xn, gu, n: m, path: kernelPath)
+            Kernels.siluMul(gu, act, n: m, dim: ffn, path: kernelPath)
+            layer.down.apply(act, proj, n: m, path: kernelPath)
+            Kernels.add(x, proj, count: m * h)
         }
 
-        // Logits only for the rows someone samples from: final norm + LM head on those rows.
+        // Logits: final norm + LM head on the rows someone samples from (x's first rows, see above).
         let rows = batch.numLogitRows
         numLogitRows = rows
         guard rows > 0 else { return }
-        let picked = selected.pointer(atLeast: rows * h), pickedNormed = normed.pointer(atLeast: rows * h)
+        w.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: rows, dim: h, eps: c.rmsNormEps) }
+        let out = logitBuffer.pointer(atLeast: rows * c.vocabSize)
+        w.lmHead.apply(xn, out, n: rows, path: kernelPath)
+    }
+
+    /// Moves the batch's logit rows (sequence by sequence, in `logitIndices` order) to the front of each
+    /// [numTokens, width] matrix. A logit row never sits before its destination, so copying front to back is safe.
+    private func keepLogitRows(of batch: ForwardBatch, in matrices: [(UnsafeMutablePointer<Float>, Int)]) {
         var r = 0, t = 0
         for sequence in batch.sequences {
             for index in sequence.logitIndices {
-                (picked + r * h).update(from: x + (t + index) * h, count: h)
+                if t + index != r {
+                    for (matrix, width) in matrices { (matrix + r * width).update(from: matrix + (t + index) * width, count: width) }
+                }
                 r += 1
             }
             t += sequence.tokens.count
         }
-        w.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(picked, weight: $0.baseAddress!, pickedNormed, n: rows, dim: h, eps: c.rmsNormEps) }
-        let out = logitBuffer.pointer(atLeast: rows * c.vocabSize)
-        w.lmHead.apply(pickedNormed, out, n: rows, path: kernelPath)
     }
 
     /// Calls `body` with row `row` of the last forward's logits ([vocab]); valid only inside `body`.
@@ -155,6 +169,9 @@ public final class ModelRunner {
             }
             if let bad = sequence.logitIndices.first(where: { $0 < 0 || $0 >= sequence.tokens.count }) {
                 throw ModelError.invalidBatch("sequence \(s): logit index \(bad) outside its \(sequence.tokens.count) tokens")
+            }
+            guard zip(sequence.logitIndices, sequence.logitIndices.dropFirst()).allSatisfy({ $0 < $1 }) else {
+                throw ModelError.invalidBatch("sequence \(s): logit indices \(sequence.logitIndices) are not strictly increasing")
             }
         }
     }

@@ -31,6 +31,28 @@ final class RaggedBatchTests: XCTestCase {
         }
     }
 
+    /// Logits from inside chunks (as a perplexity run or a verify chunk asks for) beside a chunk that asks for
+    /// none: the last layer runs only on the logit rows, which must still be each position's own.
+    func testLogitRowsFromInsideChunks() throws {
+        let model = try SharedModels.tiny.get()
+        let prompts = [Array((0..<10).map { ($0 * 5 + 1) % 96 }), [7, 8, 9, 10, 11, 12], [40, 41, 42]]
+        let logitIndices = [[2, 5, 9], [], [0, 2]]
+        let runner = ModelRunner(model: model, numBlocks: 32, blockSize: 4)
+        let tables = [[0, 1, 2], [3, 4], [5]]
+        try runner.forward(ForwardBatch((0..<3).map {
+            ScheduledChunk(tokens: prompts[$0], numCachedTokens: 0, blockTable: tables[$0], logitIndices: logitIndices[$0])
+        }))
+        XCTAssertEqual(runner.numLogitRows, 5)
+        var row = 0
+        for (prompt, indices) in zip(prompts, logitIndices) {
+            for index in indices {
+                let batched = runner.withLogits(row: row) { Array($0) }
+                XCTAssertLessThan(maxDifference(batched, try aloneLogits(model, Array(prompt[...index]))), 1e-4, "row \(row)")
+                row += 1
+            }
+        }
+    }
+
     func testChunkedPrefillAndDecodeMixedInOneStep() throws {
         let model = try SharedModels.tiny.get()
         let long = Array((0..<23).map { ($0 * 7 + 3) % 96 }), short = [5, 6, 7]
@@ -63,6 +85,7 @@ final class RaggedBatchTests: XCTestCase {
             ScheduledChunk(tokens: [96], numCachedTokens: 0, blockTable: [0], logitIndices: [0]),
             ScheduledChunk(tokens: [1], numCachedTokens: 0, blockTable: [0], logitIndices: [1]),
             ScheduledChunk(tokens: [1], numCachedTokens: model.config.maxPositionEmbeddings, blockTable: [0], logitIndices: [0]),
+            ScheduledChunk(tokens: [1, 2, 3], numCachedTokens: 0, blockTable: [0], logitIndices: [2, 1]),
         ]
         for chunk in cases {
             XCTAssertThrowsError(try runner.forward(ForwardBatch([chunk]))) { XCTAssertTrue($0 is ModelError) }
