@@ -51,41 +51,79 @@ AVX2 void ck_attention_scores_f16_avx2(const float *q0, const float *q1, const f
     scoresRows(q0, q1, q2, q3, numQueries, keys, blockTable, blockStride, blockSize, headDim, context, scale, out, ldScores, 1);
 }
 
-/// Up to 64 dimensions (eight vectors, eight independent chains) per pass over the values.
-INLINE AVX2 void weightedValues(const float *weights, long visible, const void *values, const long *blockTable,
-                                long blockStride, long blockSize, long headDim, float *out, const int half) {
-    for (long base = 0; base < headDim; base += 64) {
-        const int lanes = headDim - base >= 64 ? 8 : (int)((headDim - base) / 8);
-        __m256 acc[8];
-        for (int l = 0; l < 8; l++) acc[l] = _mm256_setzero_ps();
-        for (long b = 0, position = 0; position < visible; b++) {
-            const long count = visible - position < blockSize ? visible - position : blockSize;
+/// Positions [from, to) of the R rows' chains: out_i[d] = Σ_j weights_i[j] · v_j[d], each (row, dimension) one FMA chain
+/// over j in order, started at 0 (from == 0) or continued from what out_i holds. Each value vector is loaded once for
+/// all R rows; a pass covers 8 · L dimensions, L vectors per row, so that the R · L accumulators and R broadcast
+/// weights fit in the 16 registers (one row alone gets eight chains, as many as the FMA units need).
+INLINE AVX2 void valuesSpan(const float *weights, long ldWeights, float *const *out, const int R, long from, long to,
+                            const void *values, const long *blockTable, long blockStride, long blockSize, long headDim, const int half) {
+    const int L = R == 1 ? 8 : R == 4 ? 2 : 4;
+    for (long base = 0; base < headDim; base += 8 * L) {
+        const int lanes = headDim - base >= 8 * L ? L : (int)((headDim - base) / 8);
+        __m256 acc[4][8];
+        for (int i = 0; i < R; i++) {
+            for (int l = 0; l < L; l++) acc[i][l] = from == 0 || l >= lanes ? _mm256_setzero_ps() : _mm256_loadu_ps(out[i] + base + 8 * l);
+        }
+        for (long position = from; position < to;) {
+            const long b = position / blockSize, first = position - b * blockSize;
+            const long count = to - position < blockSize - first ? to - position : blockSize - first;
             const void *v = advance(values, blockTable[b] * blockStride + base, half);
-            if (lanes == 8) {
-                for (long slot = 0; slot < count; slot++) {
-                    const __m256 w = _mm256_broadcast_ss(weights + position + slot);
-                    for (int l = 0; l < 8; l++) acc[l] = _mm256_fmadd_ps(w, load8(v, slot * headDim + 8 * l, half), acc[l]);
+            const float *w = weights + position - first;
+            if (lanes == L) {
+                for (long slot = first; slot < first + count; slot++) {
+                    for (int l = 0; l < L; l++) {
+                        const __m256 x = load8(v, slot * headDim + 8 * l, half);
+                        for (int i = 0; i < R; i++) acc[i][l] = _mm256_fmadd_ps(_mm256_broadcast_ss(w + i * ldWeights + slot), x, acc[i][l]);
+                    }
                 }
             } else {
-                for (long slot = 0; slot < count; slot++) {
-                    const __m256 w = _mm256_broadcast_ss(weights + position + slot);
-                    for (int l = 0; l < lanes; l++) acc[l] = _mm256_fmadd_ps(w, load8(v, slot * headDim + 8 * l, half), acc[l]);
+                for (long slot = first; slot < first + count; slot++) {
+                    for (int l = 0; l < lanes; l++) {
+                        const __m256 x = load8(v, slot * headDim + 8 * l, half);
+                        for (int i = 0; i < R; i++) acc[i][l] = _mm256_fmadd_ps(_mm256_broadcast_ss(w + i * ldWeights + slot), x, acc[i][l]);
+                    }
                 }
             }
             position += count;
         }
-        for (int l = 0; l < lanes; l++) _mm256_storeu_ps(out + base + 8 * l, acc[l]);
+        for (int i = 0; i < R; i++) {
+            for (int l = 0; l < lanes; l++) _mm256_storeu_ps(out[i] + base + 8 * l, acc[i][l]);
+        }
     }
 }
 
-AVX2 void ck_attention_values_avx2(const float *weights, long visible, const float *values, const long *blockTable,
-                                   long blockStride, long blockSize, long headDim, float *out) {
-    weightedValues(weights, visible, values, blockTable, blockStride, blockSize, headDim, out, 0);
+/// The rows of a tile, whose visible lengths grow with the row: rows k… run together over [visible_{k-1}, visible_k) (from 0 for k = 0),
+/// so each row's chains cover exactly its own prefix, in order.
+INLINE AVX2 void valuesTile(const float *weights, long ldWeights, int numRows, const long visible[4], float *const out[4],
+                            const void *values, const long *blockTable, long blockStride, long blockSize, long headDim, const int half) {
+    long from = 0;
+    for (int k = 0; k < numRows; k++) {
+        if (k > 0 && visible[k] == from) continue;
+        const float *w = weights + k * ldWeights;
+        switch (numRows - k) {
+        case 4: valuesSpan(w, ldWeights, out + k, 4, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break;
+        case 3: valuesSpan(w, ldWeights, out + k, 3, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break;
+        case 2: valuesSpan(w, ldWeights, out + k, 2, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break;
+        default: valuesSpan(w, ldWeights, out + k, 1, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break;
+        }
+        from = visible[k];
+    }
 }
 
-AVX2 void ck_attention_values_f16_avx2(const float *weights, long visible, const uint16_t *values, const long *blockTable,
-                                       long blockStride, long blockSize, long headDim, float *out) {
-    weightedValues(weights, visible, values, blockTable, blockStride, blockSize, headDim, out, 1);
+AVX2 void ck_attention_values_avx2(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
+                                   long visible3, const float *values, const long *blockTable, long blockStride, long blockSize,
+                                   long headDim, float *out0, float *out1, float *out2, float *out3) {
+    const long visible[4] = {visible0, visible1, visible2, visible3};
+    float *const out[4] = {out0, out1, out2, out3};
+    valuesTile(weights, ldWeights, numRows, visible, out, values, blockTable, blockStride, blockSize, headDim, 0);
+}
+
+AVX2 void ck_attention_values_f16_avx2(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
+                                       long visible3, const uint16_t *values, const long *blockTable, long blockStride, long blockSize,
+                                       long headDim, float *out0, float *out1, float *out2, float *out3) {
+    const long visible[4] = {visible0, visible1, visible2, visible3};
+    float *const out[4] = {out0, out1, out2, out3};
+    valuesTile(weights, ldWeights, numRows, visible, out, values, blockTable, blockStride, blockSize, headDim, 1);
 }
 
 #else
@@ -95,8 +133,10 @@ void ck_attention_scores_avx2(const float *q0, const float *q1, const float *q2,
 void ck_attention_scores_f16_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const uint16_t *keys, const long *blockTable,
                                   long blockStride, long blockSize, long headDim, long context, float scale,
                                   float *scores, long ldScores) { __builtin_trap(); }
-void ck_attention_values_avx2(const float *weights, long visible, const float *values, const long *blockTable,
-                              long blockStride, long blockSize, long headDim, float *out) { __builtin_trap(); }
-void ck_attention_values_f16_avx2(const float *weights, long visible, const uint16_t *values, const long *blockTable,
-                                  long blockStride, long blockSize, long headDim, float *out) { __builtin_trap(); }
+void ck_attention_values_avx2(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
+                              long visible3, const float *values, const long *blockTable, long blockStride, long blockSize,
+                              long headDim, float *out0, float *out1, float *out2, float *out3) { __builtin_trap(); }
+void ck_attention_values_f16_avx2(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
+                                  long visible3, const uint16_t *values, const long *blockTable, long blockStride, long blockSize,
+                                  long headDim, float *out0, float *out1, float *out2, float *out3) { __builtin_trap(); }
 #endif

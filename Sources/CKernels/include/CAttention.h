@@ -26,14 +26,22 @@ void ck_attention_scores_f16_avx512(const float *q0, const float *q1, const floa
                                     long blockStride, long blockSize, long headDim, long context, float scale,
                                     float *scores, long ldScores);
 
-/// out[d] = Σ_{j < visible} weights[j] · v_j[d], one FMA chain over j in order per d. headDim % 8 == 0.
-void ck_attention_values_avx2(const float *weights, long visible, const float *values, const long *blockTable,
-                              long blockStride, long blockSize, long headDim, float *out);
-void ck_attention_values_avx512(const float *weights, long visible, const float *values, const long *blockTable,
-                                long blockStride, long blockSize, long headDim, float *out);
-void ck_attention_values_f16_avx2(const float *weights, long visible, const uint16_t *values, const long *blockTable,
-                                  long blockStride, long blockSize, long headDim, float *out);
-void ck_attention_values_f16_avx512(const float *weights, long visible, const uint16_t *values, const long *blockTable,
-                                    long blockStride, long blockSize, long headDim, float *out);
+/// The values of a tile of numRows (1–4) query rows, whose softmaxed weights are at weights + i · ldWeights:
+/// out_i[d] = Σ_{j < visible_i} weights_i[j] · v_j[d], one FMA chain over j in order per (i, d), the same chain each row
+/// would get alone (the rows share the loads of each value vector, not their accumulators). visible_i ≥ 1 and
+/// must not decrease with i (a tile's later rows belong to the same or a later query token); the lengths and
+/// outputs past numRows are not read. headDim % 8 == 0.
+void ck_attention_values_avx2(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
+                              long visible3, const float *values, const long *blockTable, long blockStride, long blockSize,
+                              long headDim, float *out0, float *out1, float *out2, float *out3);
+void ck_attention_values_avx512(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
+                                long visible3, const float *values, const long *blockTable, long blockStride, long blockSize,
+                                long headDim, float *out0, float *out1, float *out2, float *out3);
+void ck_attention_values_f16_avx2(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
+                                  long visible3, const uint16_t *values, const long *blockTable, long blockStride, long blockSize,
+                                  long headDim, float *out0, float *out1, float *out2, float *out3);
+void ck_attention_values_f16_avx512(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
+                                    long visible3, const uint16_t *values, const long *blockTable, long blockStride, long blockSize,
+                                    long headDim, float *out0, float *out1, float *out2, float *out3);
 
 #endif

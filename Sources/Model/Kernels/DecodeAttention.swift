@@ -153,7 +153,9 @@ extension Kernels {
         }
     }
 
-    /// `attentionDirect` with its two loops in C: the same row tiles, softmax and layout.
+    /// `attentionDirect` with its two loops in C: the same row tiles, softmax and layout. Each tile of up to four
+    /// rows runs its scores, then its rows' softmax, then one values pass for all its rows (CAttention.h): the
+    /// group's query heads share every load of a value vector, and each row keeps its own FMA chains.
     private static func attentionDirectC(
         _ kernel: KernelPath.AttentionKernel, q: UnsafePointer<Float>, qStride: Int, out: UnsafeMutablePointer<Float>, outStride: Int,
         n: Int, numCachedTokens: Int, blockTable: [Int], layer: PagedLayerView, kvHead: Int, groupSize: Int,
@@ -168,30 +170,36 @@ extension Kernels {
         @inline(__always) func query(_ row: Int) -> UnsafePointer<Float> {
             q + (row / groupSize) * qStride + (kvHead * groupSize + row % groupSize) * hd
         }
+        @inline(__always) func destination(_ row: Int) -> UnsafeMutablePointer<Float> {
+            out + (row / groupSize) * outStride + (kvHead * groupSize + row % groupSize) * hd
+        }
+        // Row r is query token r / groupSize, which sees the cache and the tokens up to itself.
+        @inline(__always) func visible(_ row: Int) -> Int { numCachedTokens + row / groupSize + 1 }
         blockTable.withUnsafeBufferPointer { table in
             let table = table.baseAddress!
             var r = 0
             while r < numRows {
                 let rows = min(4, numRows - r)
-                let q0 = query(r), q1 = query(r + min(1, rows - 1)), q2 = query(r + min(2, rows - 1)), q3 = query(r + min(3, rows - 1))
+                // Rows past the tile's end repeat its last row (the kernels do not read them).
+                let (r0, r1, r2, r3) = (r, r + min(1, rows - 1), r + min(2, rows - 1), r + min(3, rows - 1))
+                let (q0, q1, q2, q3) = (query(r0), query(r1), query(r2), query(r3))
+                let weights = scores + r * context
                 switch (kernel, isHalf) {
-                case (.avx512, false): ck_attention_scores_avx512(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
-                case (.avx512, true): ck_attention_scores_f16_avx512(q0, q1, q2, q3, Int32(rows), halfKeys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
-                case (_, false): ck_attention_scores_avx2(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
-                case (_, true): ck_attention_scores_f16_avx2(q0, q1, q2, q3, Int32(rows), halfKeys, table, blockStride, bs, hd, context, scale, scores + r * context, context)
+                case (.avx512, false): ck_attention_scores_avx512(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, weights, context)
+                case (.avx512, true): ck_attention_scores_f16_avx512(q0, q1, q2, q3, Int32(rows), halfKeys, table, blockStride, bs, hd, context, scale, weights, context)
+                case (_, false): ck_attention_scores_avx2(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, weights, context)
+                case (_, true): ck_attention_scores_f16_avx2(q0, q1, q2, q3, Int32(rows), halfKeys, table, blockStride, bs, hd, context, scale, weights, context)
+                }
+                for row in r..<r + rows { ck_softmax_prefix_avx2(scores + row * context, visible(row), visible(row)) }
+                let (v0, v1, v2, v3) = (visible(r0), visible(r1), visible(r2), visible(r3))
+                let (o0, o1, o2, o3) = (destination(r0), destination(r1), destination(r2), destination(r3))
+                switch (kernel, isHalf) {
+                case (.avx512, false): ck_attention_values_avx512(weights, context, Int32(rows), v0, v1, v2, v3, values, table, blockStride, bs, hd, o0, o1, o2, o3)
+                case (.avx512, true): ck_attention_values_f16_avx512(weights, context, Int32(rows), v0, v1, v2, v3, halfValues, table, blockStride, bs, hd, o0, o1, o2, o3)
+                case (_, false): ck_attention_values_avx2(weights, context, Int32(rows), v0, v1, v2, v3, values, table, blockStride, bs, hd, o0, o1, o2, o3)
+                case (_, true): ck_attention_values_f16_avx2(weights, context, Int32(rows), v0, v1, v2, v3, halfValues, table, blockStride, bs, hd, o0, o1, o2, o3)
                 }
                 r += rows
-            }
-            for r in 0..<numRows {
-                let t = r / groupSize, visible = numCachedTokens + t + 1
-                ck_softmax_prefix_avx2(scores + r * context, visible, visible)
-                let destination = out + t * outStride + (kvHead * groupSize + r % groupSize) * hd
-                switch (kernel, isHalf) {
-                case (.avx512, false): ck_attention_values_avx512(scores + r * context, visible, values, table, blockStride, bs, hd, destination)
-                case (.avx512, true): ck_attention_values_f16_avx512(scores + r * context, visible, halfValues, table, blockStride, bs, hd, destination)
-                case (_, false): ck_attention_values_avx2(scores + r * context, visible, values, table, blockStride, bs, hd, destination)
-                case (_, true): ck_attention_values_f16_avx2(scores + r * context, visible, halfValues, table, blockStride, bs, hd, destination)
-                }
             }
         }
     }
