@@ -12,17 +12,18 @@
 // widened to f32 exactly as it is loaded, so an f16 cache gives what an f32 cache holding the rounded values would.
 
 /// scores[i · ldScores + j] = scale · q_i · k_j for the numQueries (1–4) query rows q0…q3 (the unused ones may repeat q0) and every key j < context,
-/// as two FMA chains over even and odd dimensions, added at the end. headDim must be even.
-void ck_attention_scores_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const float *keys, const long *blockTable,
+/// as two FMA chains over even and odd dimensions, added at the end. headDim must be even. `values` (the kv head's
+/// value tile of block 0) is only prefetched: the values pass reads the same blocks next.
+void ck_attention_scores_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const float *keys, const float *values, const long *blockTable,
                               long blockStride, long blockSize, long headDim, long context, float scale,
                               float *scores, long ldScores);
-void ck_attention_scores_avx512(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const float *keys, const long *blockTable,
+void ck_attention_scores_avx512(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const float *keys, const float *values, const long *blockTable,
                                 long blockStride, long blockSize, long headDim, long context, float scale,
                                 float *scores, long ldScores);
-void ck_attention_scores_f16_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const uint16_t *keys, const long *blockTable,
+void ck_attention_scores_f16_avx2(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const uint16_t *keys, const uint16_t *values, const long *blockTable,
                                   long blockStride, long blockSize, long headDim, long context, float scale,
                                   float *scores, long ldScores);
-void ck_attention_scores_f16_avx512(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const uint16_t *keys, const long *blockTable,
+void ck_attention_scores_f16_avx512(const float *q0, const float *q1, const float *q2, const float *q3, int numQueries, const uint16_t *keys, const uint16_t *values, const long *blockTable,
                                     long blockStride, long blockSize, long headDim, long context, float scale,
                                     float *scores, long ldScores);
 

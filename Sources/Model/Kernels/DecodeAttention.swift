@@ -185,10 +185,10 @@ extension Kernels {
                 let (q0, q1, q2, q3) = (query(r0), query(r1), query(r2), query(r3))
                 let weights = scores + r * context
                 switch (kernel, isHalf) {
-                case (.avx512, false): ck_attention_scores_avx512(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, weights, context)
-                case (.avx512, true): ck_attention_scores_f16_avx512(q0, q1, q2, q3, Int32(rows), halfKeys, table, blockStride, bs, hd, context, scale, weights, context)
-                case (_, false): ck_attention_scores_avx2(q0, q1, q2, q3, Int32(rows), keys, table, blockStride, bs, hd, context, scale, weights, context)
-                case (_, true): ck_attention_scores_f16_avx2(q0, q1, q2, q3, Int32(rows), halfKeys, table, blockStride, bs, hd, context, scale, weights, context)
+                case (.avx512, false): ck_attention_scores_avx512(q0, q1, q2, q3, Int32(rows), keys, values, table, blockStride, bs, hd, context, scale, weights, context)
+                case (.avx512, true): ck_attention_scores_f16_avx512(q0, q1, q2, q3, Int32(rows), halfKeys, halfValues, table, blockStride, bs, hd, context, scale, weights, context)
+                case (_, false): ck_attention_scores_avx2(q0, q1, q2, q3, Int32(rows), keys, values, table, blockStride, bs, hd, context, scale, weights, context)
+                case (_, true): ck_attention_scores_f16_avx2(q0, q1, q2, q3, Int32(rows), halfKeys, halfValues, table, blockStride, bs, hd, context, scale, weights, context)
                 }
                 for row in r..<r + rows { ck_softmax_prefix_avx2(scores + row * context, visible(row), visible(row)) }
                 let (v0, v1, v2, v3) = (visible(r0), visible(r1), visible(r2), visible(r3))
