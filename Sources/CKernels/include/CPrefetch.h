@@ -17,10 +17,6 @@ static inline __attribute__((always_inline)) void spinPause(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ volatile("yield");
-/// Gives up the rest of this thread's time slice: a spin-wait that has lasted long is probably waiting for a
-/// thread the OS descheduled, and spinning on would only keep that thread off the core.
-static inline void spinYield(void) { sched_yield(); }
-
 #endif
 }
 
