@@ -140,23 +140,7 @@ INLINE AVX512 void valuesSpan(const float *weights, long ldWeights, float *const
     }
 }
 
-/// The rows of a tile, whose visible lengths grow with the row: rows k… run together over [visible_{k-1}, visible_k) (from 0 for k = 0),
-/// so each row's chains cover exactly its own prefix, in order.
-INLINE AVX512 void valuesTile(const float *weights, long ldWeights, int numRows, const long visible[4], float *const out[4],
-                              const void *values, const long *blockTable, long blockStride, long blockSize, long headDim, const int half) {
-    long from = 0;
-    for (int k = 0; k < numRows; k++) {
-        if (k > 0 && visible[k] == from) continue;
-        const float *w = weights + k * ldWeights;
-        switch (numRows - k) {
-        case 4: valuesSpan(w, ldWeights, out + k, 4, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break;
-        case 3: valuesSpan(w, ldWeights, out + k, 3, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break;
-        case 2: valuesSpan(w, ldWeights, out + k, 2, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break;
-        default: valuesSpan(w, ldWeights, out + k, 1, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break;
-        }
-        from = visible[k];
-    }
-}
+DEFINE_VALUES_TILE(AVX512)
 
 AVX512 void ck_attention_values_avx512(const float *weights, long ldWeights, int numRows, long visible0, long visible1, long visible2,
                                        long visible3, const float *values, const long *blockTable, long blockStride, long blockSize,

@@ -75,4 +75,25 @@ INLINE AVX2 float scoreOne(const float *q, const void *keysT, long blockSize, lo
     return (even + odd) * scale;
 }
 
+/// Defines `valuesTile` for a file's target attribute over that file's own `valuesSpan` (R rows over one span of
+/// positions). The rows of a tile, whose visible lengths grow with the row, run together over
+/// [visible_{k-1}, visible_k) (from 0 for k = 0), so each row's chains cover exactly its own prefix, in order.
+#define DEFINE_VALUES_TILE(TARGET) \
+INLINE TARGET void valuesTile(const float *weights, long ldWeights, int numRows, const long visible[4], float *const out[4], \
+                              const void *values, const long *blockTable, long blockStride, long blockSize, long headDim, \
+                              const int half) { \
+    long from = 0; \
+    for (int k = 0; k < numRows; k++) { \
+        if (k > 0 && visible[k] == from) continue; \
+        const float *w = weights + k * ldWeights; \
+        switch (numRows - k) { \
+        case 4: valuesSpan(w, ldWeights, out + k, 4, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break; \
+        case 3: valuesSpan(w, ldWeights, out + k, 3, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break; \
+        case 2: valuesSpan(w, ldWeights, out + k, 2, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break; \
+        default: valuesSpan(w, ldWeights, out + k, 1, from, visible[k], values, blockTable, blockStride, blockSize, headDim, half); break; \
+        } \
+        from = visible[k]; \
+    } \
+}
+
 #endif
