@@ -96,7 +96,8 @@ public final class ModelRunner {
             if layerIndex == w.layers.count - 1 {
                 m = batch.numLogitRows
                 guard m > 0 else { break }
-                keepLogitRows(of: batch, in: [(x, h), (attnOut, qDim)])
+                keepLogitRows(of: batch, in: x, width: h)
+                keepLogitRows(of: batch, in: attnOut, width: qDim)
             }
             layer.output.apply(attnOut, proj, n: m, path: kernelPath)
             Kernels.add(x, proj, count: m * h)
@@ -118,15 +119,13 @@ public final class ModelRunner {
         w.lmHead.apply(xn, out, n: rows, path: kernelPath)
     }
 
-    /// Moves the batch's logit rows (sequence by sequence, in `logitIndices` order) to the front of each
-    /// [numTokens, width] matrix. A logit row never sits before its destination, so copying front to back is safe.
-    private func keepLogitRows(of batch: ForwardBatch, in matrices: [(UnsafeMutablePointer<Float>, Int)]) {
+    /// Moves the batch's logit rows (sequence by sequence, in `logitIndices` order) to the front of the
+    /// [numTokens, width] `matrix`. A logit row never sits before its destination, so copying front to back is safe.
+    private func keepLogitRows(of batch: ForwardBatch, in matrix: UnsafeMutablePointer<Float>, width: Int) {
         var r = 0, t = 0
         for sequence in batch.sequences {
             for index in sequence.logitIndices {
-                if t + index != r {
-                    for (matrix, width) in matrices { (matrix + r * width).update(from: matrix + (t + index) * width, count: width) }
-                }
+                if t + index != r { (matrix + r * width).update(from: matrix + (t + index) * width, count: width) }
                 r += 1
             }
             t += sequence.tokens.count

@@ -3,8 +3,8 @@ import Dispatch
 
 /// One layer's attention over a ragged batch, cut into independent work items that both cores take from a
 /// shared counter: one item per (sequence, kv head, block of `rowsPerItem` query tokens), read straight from the
-/// cache blocks by the direct kernels (`attentionDirect`). Every row is computed as a one-token decode at its
-/// position computes it, so a verify chunk's rows equal the decodes they stand for and speculation leaves greedy
+/// cache blocks by the direct kernels (`attentionDirect`). Every row is computed exactly as a one-token decode at
+/// its position would be, so a verify chunk's rows equal the decodes they stand for and speculation leaves greedy
 /// output unchanged; and with the group's query heads sharing each K/V load, the direct kernels also beat
 /// gathering K/V and calling BLAS for prefill chunks (measured on a 1024-token prompt). Only a head dimension they
 /// cannot take (not a multiple of 8) falls back to that: each kv head's context gathered once, then one item per
