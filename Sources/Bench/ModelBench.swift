@@ -42,6 +42,10 @@ func runModelBenchmark(_ arguments: [String]) {
     // Batched decode: `batch` sequences of --context cached tokens (default 64) each advance one token per forward.
     for batch in arguments.firstIndex(of: "--batches").map({ arguments[$0 + 1].split(separator: ",").compactMap { Int($0) } }) ?? [4, 16] {
         let context = option("--context", 64), steps = option("--steps", 32)
+        guard context <= promptTokens else {
+            print("bench: --context \(context) is longer than the prompt (--prompt-tokens \(promptTokens))")
+            exit(1)
+        }
         let blocksPerSequence = (context + steps) / blockSize + 1
         let batchRunner = ModelRunner(model: model, numBlocks: batch * blocksPerSequence, blockSize: blockSize, kvCacheDType: kvDType)
         let tables = (0..<batch).map { Array($0 * blocksPerSequence..<($0 + 1) * blocksPerSequence) }

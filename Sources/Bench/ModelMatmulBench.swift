@@ -16,15 +16,20 @@ func runModelMatmulBenchmark(_ arguments: [String]) {
         exit(1)
     }
     let matrices = model.weights.layers.flatMap { [$0.qkv, $0.output, $0.gateUp, $0.down] } + [model.weights.lmHead]
-    let bytes = matrices.reduce(0) { total, m in
-        switch m.storage {
-        case .quantized(let panels): total + panels.byteCount
-        case .bf16: total + m.rows * m.columns * 2
-        case .f32: total + m.rows * m.columns * 4
+    /// The bytes a product of n rows reads: bf16 products of one or two rows read the coded copy if there is one.
+    func bytes(n: Int) -> Int {
+        matrices.reduce(0) { total, m in
+            switch m.storage {
+            case .quantized(let panels): total + panels.byteCount
+            case .bf16: total + ((n <= 2 && KernelPath.selected.decodesCodedBF16 ? m.coded?.byteCount : nil) ?? m.rows * m.columns * 2)
+            case .f32: total + m.rows * m.columns * 4
+            }
         }
     }
-    print(String(format: "%@ as %@ (kernels %@): %.1f MB of matrices per step", directory, format.rawValue, KernelPath.selected.rawValue, Double(bytes) / 1e6))
+    print(String(format: "%@ as %@ (kernels %@): %.1f MB of matrices per step (%.1f MB with one or two rows)", directory, format.rawValue,
+                 KernelPath.selected.rawValue, Double(bytes(n: 3)) / 1e6, Double(bytes(n: 1)) / 1e6))
     for n in rowCounts {
+        let bytes = bytes(n: n)
         let widest = matrices.map { max($0.rows, $0.columns) }.max()!
         let x = [Float](repeating: 0.5, count: n * widest).enumerated().map { Float(($0.offset * 7919) % 1000) / 500 - 1 }
         var y = [Float](repeating: 0, count: n * widest)

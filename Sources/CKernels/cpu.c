@@ -12,6 +12,7 @@ unsigned ck_cpu_features(void) {
         features |= CK_AVX512;
         if (__builtin_cpu_supports("avx512vnni")) features |= CK_AVX512_VNNI;
         if (__builtin_cpu_supports("avx512bf16")) features |= CK_AVX512_BF16;
+        if (__builtin_cpu_supports("avx512vbmi")) features |= CK_AVX512_VBMI;
     }
 #endif
     return features;

@@ -20,6 +20,7 @@ enum {
     CK_AVX512 = 1 << 2,         // AVX-512 F + BW + VL + DQ (Skylake-X, Zen 4 and later)
     CK_AVX512_VNNI = 1 << 3,    // vpdpbusd on 512-bit vectors (Cascade Lake, Zen 4)
     CK_AVX512_BF16 = 1 << 4,    // vdpbf16ps (Cooper Lake, Zen 4)
+    CK_AVX512_VBMI = 1 << 5,    // vpermb, vpmultishiftqb (Ice Lake, Zen 4)
 };
 
 /// The features of the CPU this process runs on (0 on CPUs other than x86-64).

@@ -64,6 +64,10 @@ public enum KernelPath: String, CaseIterable, Sendable {
         }
     }
 
+    /// Whether this path's bf16 GEMM reads `CodedBF16Panels` itself (AVX-512 with VBMI); the others decode them
+    /// into the plain layout first, so bf16 matrices are coded only when the selected path has this.
+    public var decodesCodedBF16: Bool { bf16Kernel == .avx512 && Self.cpuFeatures & UInt32(CK_AVX512_VBMI) != 0 }
+
     /// The decode-attention kernel this path runs (CAttention.h).
     enum AttentionKernel { case reference, avx2, avx512 }
     var attentionKernel: AttentionKernel {

@@ -68,10 +68,7 @@ extension Kernels {
     static func matmulPackedBF16(_ x: UnsafePointer<Float>, _ w: PackedBF16Panels, _ y: UnsafeMutablePointer<Float>, n: Int,
                                  path: KernelPath = .selected) {
         let numPanels = w.numPanels, columns = w.columns, rows = w.rows
-        // Items of an even number of panels (one- and two-row tiles take panels in pairs), ~eight per thread so a
-        // late thread's share is small; fewer than eight panels are not worth a second thread.
-        let panelsPerItem = numPanels >= 8 ? max(2, (numPanels + 16 * Kernels.numThreads - 1) / (16 * Kernels.numThreads) * 2) : numPanels
-        let numItems = (numPanels + panelsPerItem - 1) / panelsPerItem
+        let panelsPerItem = bf16PanelsPerItem(numPanels), numItems = (numPanels + panelsPerItem - 1) / panelsPerItem
         w.panels.withUnsafeBufferPointer { panels in
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: path == .avx512BF16 ? n * ((columns + 1) / 2) : 0) { xPairs in
                 if path == .avx512BF16 { ck_bf16_round_pairs_avx512bf16(x, n, columns, xPairs.baseAddress!) }
@@ -92,6 +89,13 @@ extension Kernels {
                 }
             }
         }
+    }
+
+    /// How many 16-output panels a kernel thread takes at a time: an even number (one- and two-row tiles take panels
+    /// in pairs), ~eight items per thread so a late thread's share is small; fewer than eight panels are not worth
+    /// a second thread.
+    static func bf16PanelsPerItem(_ numPanels: Int) -> Int {
+        numPanels >= 8 ? max(2, (numPanels + 16 * Kernels.numThreads - 1) / (16 * Kernels.numThreads) * 2) : numPanels
     }
 
     /// The reference path: for each panel and row, 16 sums over k in order, one chain per output as in the C
