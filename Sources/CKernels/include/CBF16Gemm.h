@@ -14,7 +14,7 @@
 void ck_bf16_gemm_avx2(const float *x, long n, const uint32_t *panels, long columns, long rows,
                        long firstPanel, long lastPanel, float *y, float *sums);
 
-/// AVX-512 (CK_AVX512): 16 outputs as one vector, tiles of up to 12 rows.
+/// AVX-512 (CK_AVX512): 16 outputs as one vector, tiles of up to 16 rows.
 void ck_bf16_gemm_avx512(const float *x, long n, const uint32_t *panels, long columns, long rows,
                          long firstPanel, long lastPanel, float *y, float *sums);
 

@@ -48,7 +48,7 @@ extension Kernels {
     /// into items the kernel threads take (`KernelThreads`); each item runs in one call of the path's C kernel
     /// (CBF16Gemm.h) or of `referencePanels`.
     ///
-    /// Tiles: each call multiplies a tile of rows (three to six on AVX2, up to twelve on AVX-512) by one
+    /// Tiles: each call multiplies a tile of rows (three to six on AVX2, up to sixteen on AVX-512) by one
     /// 16-output panel, so every weight loaded feeds every row of the tile and every x element broadcast feeds
     /// 16 outputs. One or two rows (a decode) work on two panels at once instead, so that more independent
     /// FMA chains are in flight.
