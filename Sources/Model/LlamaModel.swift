@@ -7,9 +7,8 @@ public final class LlamaModel: Sendable {
     public let weights: LlamaWeights
     let rope: RopeTable
 
-    /// Loads a Hugging Face model directory: config.json + model.safetensors, matrices stored as `format`
-    /// (`codedBF16`: bf16 matrices as `CodedBF16Panels`, by default where the selected kernels decode them).
-    public convenience init(directory: URL, format: WeightFormat = .bf16, codedBF16: Bool = CodedBF16Panels.isPreferred) throws {
+    /// Loads a Hugging Face model directory: config.json + model.safetensors, matrices stored as `format`.
+    public convenience init(directory: URL, format: WeightFormat = .bf16) throws {
         let configURL = directory.appendingPathComponent("config.json")
         let weightsURL = directory.appendingPathComponent("model.safetensors")
         guard let configData = FileManager.default.contents(atPath: configURL.path) else {
@@ -23,7 +22,7 @@ public final class LlamaModel: Sendable {
         }
         guard FileManager.default.fileExists(atPath: weightsURL.path) else { throw ModelError.missingFile(weightsURL.path) }
         let file = try SafeTensorsFile(path: weightsURL.path)
-        try self.init(config: config, weights: LlamaWeights.load(file: file, config: config, format: format, modelDirectory: directory, codedBF16: codedBF16))
+        try self.init(config: config, weights: LlamaWeights.load(file: file, config: config, format: format, modelDirectory: directory))
     }
 
     public init(config: LlamaConfig, weights: LlamaWeights) throws {

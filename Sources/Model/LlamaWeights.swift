@@ -33,9 +33,9 @@ public struct LlamaWeights: Sendable {
     public typealias MatrixLoader = (_ names: [String], _ rowCounts: [Int], _ columns: Int, _ role: MatrixRole) throws -> WeightMatrix
 
     /// Reads Hugging Face tensor names (`model.layers.N.self_attn.q_proj.weight`, ...), matrices as the checkpoint stores them.
-    public init(file: SafeTensorsFile, config c: LlamaConfig, codedBF16: Bool = CodedBF16Panels.isPreferred) throws {
+    public init(file: SafeTensorsFile, config c: LlamaConfig) throws {
         try self.init(file: file, config: c) { names, rowCounts, columns, _ in
-            try WeightMatrix(file: file, names: names, rowCounts: rowCounts, columns: columns, codedBF16: codedBF16)
+            try WeightMatrix(file: file, names: names, rowCounts: rowCounts, columns: columns)
         }
     }
 

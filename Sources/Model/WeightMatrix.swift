@@ -2,7 +2,8 @@ import COpenBLAS
 
 /// A [rows, columns] weight matrix (torch.nn.Linear layout: y = x · Wᵀ). A bf16 checkpoint stays bf16,
 /// packed in panels for our GEMM kernel, which matches BLAS on f32 at every row count here while streaming
-/// half the bytes (`bench matmul`). Other dtypes become f32 and go through BLAS.
+/// half the bytes (`bench matmul`), plus, where the kernels can read it, a 12-bit copy for one- and two-row
+/// products (`coded`). Other dtypes become f32 and go through BLAS.
 public struct WeightMatrix: Sendable {
     public enum Storage: Sendable {
         case f32([Float])   // row-major [rows, columns]
@@ -41,15 +42,14 @@ public struct WeightMatrix: Sendable {
     }
 
     /// Loads the named tensors (each [rowCounts[i], columns]) stacked along rows into one matrix.
-    init(file: SafeTensorsFile, names: [String], rowCounts: [Int], columns: Int, codedBF16: Bool = CodedBF16Panels.isPreferred) throws {
+    init(file: SafeTensorsFile, names: [String], rowCounts: [Int], columns: Int) throws {
         let allBF16 = try names.allSatisfy { name in
             guard let info = file.tensors[name] else { throw SafeTensorsError.missingTensor(name) }
             return info.dtype == .bf16
         }
         let rows = rowCounts.reduce(0, +)
         if allBF16 {
-            self.init(rows: rows, columns: columns, bf16: try zip(names, rowCounts).flatMap { try file.bf16Bits($0, shape: [$1, columns]) },
-                      coded: codedBF16)
+            self.init(rows: rows, columns: columns, bf16: try zip(names, rowCounts).flatMap { try file.bf16Bits($0, shape: [$1, columns]) })
         } else {
             self.init(rows: rows, columns: columns, f32: try zip(names, rowCounts).flatMap { try file.floats($0, shape: [$1, columns]) })
         }

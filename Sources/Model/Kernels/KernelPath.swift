@@ -64,8 +64,8 @@ public enum KernelPath: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether this path's bf16 GEMM reads `CodedBF16Panels` itself (AVX-512 with VBMI); the others decode them
-    /// into the plain layout first, so bf16 matrices are coded only when the selected path has this.
+    /// Whether this path has a one- and two-row bf16 kernel on `CodedBF16Panels` (AVX-512 with VBMI). bf16
+    /// matrices keep that copy only when the selected path has one.
     public var decodesCodedBF16: Bool { bf16Kernel == .avx512 && Self.cpuFeatures & UInt32(CK_AVX512_VBMI) != 0 }
 
     /// The decode-attention kernel this path runs (CAttention.h).

@@ -22,9 +22,8 @@ extension WeightFormat {
 extension LlamaWeights {
     /// The weights of `file` with matrices in `format`, from the cache beside the model if it holds this file's
     /// quantization, else quantized now (progress on stderr) and cached for the next start.
-    static func load(file: SafeTensorsFile, config: LlamaConfig, format: WeightFormat, modelDirectory: URL,
-                     codedBF16: Bool = CodedBF16Panels.isPreferred) throws -> LlamaWeights {
-        guard format != .bf16 else { return try LlamaWeights(file: file, config: config, codedBF16: codedBF16) }
+    static func load(file: SafeTensorsFile, config: LlamaConfig, format: WeightFormat, modelDirectory: URL) throws -> LlamaWeights {
+        guard format != .bf16 else { return try LlamaWeights(file: file, config: config) }
         let cache = try QuantizedWeightCache(modelDirectory: modelDirectory, format: format, sourcePath: file.path)
         if let stored = cache.read(), let weights = try? LlamaWeights(file: file, config: config, matrix: { names, rowCounts, columns, role in
             guard let blockFormat = format.blockFormat(for: role, columns: columns) else {
