@@ -74,7 +74,7 @@ public struct WeightMatrix: Sendable {
             Kernels.matmulQuantized(x, panels, y, n: n, path: path)
         case .bf16(let panels):
             if n <= 2, path.decodesCodedBF16, let coded {
-                Kernels.matmulCodedBF16(x, coded, y, n: n)
+                Kernels.matmulCodedBF16(x, coded, y, n: n, path: path)
             } else {
                 Kernels.matmulPackedBF16(x, panels, y, n: n, path: path)
             }

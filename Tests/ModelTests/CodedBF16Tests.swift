@@ -51,10 +51,13 @@ final class CodedBF16Tests: XCTestCase {
     /// One and two rows (the products the copy serves) on every path that decodes it, against the plain panels
     /// on the same path: the same bits.
     func testKernelGivesThePlainKernelsBits() throws {
+        for path in KernelPath.testedPaths() where !path.decodesCodedBF16 && path.bf16Kernel == .avx512 {
+            print("note: the coded bf16 kernel of \(path.rawValue) is not tested: this CPU lacks AVX-512 VBMI")
+        }
         let paths = KernelPath.testedPaths().filter(\.decodesCodedBF16)
         guard !paths.isEmpty else {
-            print("note: the coded bf16 kernel is not tested: this CPU lacks AVX-512 VBMI")
-            throw XCTSkip("no AVX-512 VBMI")
+            print("note: the coded bf16 kernels are not tested: this CPU lacks AVX2")
+            throw XCTSkip("no AVX2")
         }
         for (index, shape) in Self.shapes.enumerated() {
             let bits = Self.weights(count: shape.rows * shape.columns, seed: 100 + UInt64(index))

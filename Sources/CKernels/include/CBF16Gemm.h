@@ -18,10 +18,13 @@ void ck_bf16_gemm_avx2(const float *x, long n, const uint32_t *panels, long colu
 void ck_bf16_gemm_avx512(const float *x, long n, const uint32_t *panels, long columns, long rows,
                          long firstPanel, long lastPanel, float *y, float *sums);
 
-/// AVX-512 + VBMI (CK_AVX512 | CK_AVX512_VBMI): ck_bf16_gemm_avx512 for n <= 2 rows on the same weights as
-/// CodedBF16Panels (see the Swift type for the layout): `data`, `blockOffsets` (numPanels · numBlocks + 1 byte
-/// offsets; a block of 32-byte steps is raw) and the f32 exponent field of each of the 16 codes. The same chains
-/// as ck_bf16_gemm_avx512 on the same values: the same bits.
+/// ck_bf16_gemm_avx2 / ck_bf16_gemm_avx512 for n <= 2 rows on the same weights as CodedBF16Panels (see the Swift
+/// type for the layout): `data`, `blockOffsets` (numPanels · numBlocks + 1 byte offsets; a block of 32-byte steps is
+/// raw) and the f32 exponent field of each of the 16 codes. The same chains on the same values: the same bits.
+/// AVX2 + FMA (CK_AVX2_FMA):
+void ck_coded_bf16_gemm_avx2(const float *x, long n, const uint8_t *data, const long *blockOffsets, long numBlocks,
+                             const int32_t *exponents, long columns, long rows, long firstPanel, long lastPanel, float *y);
+/// AVX-512 + VBMI (CK_AVX512 | CK_AVX512_VBMI):
 void ck_coded_bf16_gemm_avx512vbmi(const float *x, long n, const uint8_t *data, const long *blockOffsets, long numBlocks,
                                    const int32_t *exponents, long columns, long rows, long firstPanel, long lastPanel, float *y);
 

@@ -34,10 +34,45 @@ public struct CodedBF16Panels: Sendable {
     var numBlocks: Int { (columns + Self.blockSteps - 1) / Self.blockSteps }
     public var byteCount: Int { data.count }
 
-    /// Whether bf16 matrices get this copy: when the selected kernel path decodes it (AVX-512 with VBMI).
-    /// `SERVE_BF16_CODING=off` leaves it out (for comparisons).
-    public static let isPreferred: Bool =
-        KernelPath.selected.decodesCodedBF16 && ProcessInfo.processInfo.environment["SERVE_BF16_CODING"] != "off"
+    /// Whether bf16 matrices get this copy: when the selected kernel path decodes it and that pays. AVX-512 VBMI
+    /// decodes in four instructions, which always paid here; the AVX2 decoder takes ~16 and measured slower than
+    /// plain bf16 on a machine that streams ~50 GB/s, while the slower memory of other AVX2 machines may hide it.
+    /// So on AVX2 the first model load times both (`codedIsFaster`). `SERVE_BF16_CODING=off` (or `on`) decides.
+    public static let isPreferred: Bool = {
+        let path = KernelPath.selected
+        guard path.decodesCodedBF16 else { return false }
+        switch ProcessInfo.processInfo.environment["SERVE_BF16_CODING"] {
+        case "off": return false
+        case "on": return true
+        default: return path.bf16Kernel == .avx512 || codedIsFaster(path: path)
+        }
+    }()
+
+    /// One-row products of a 48 MB matrix (beyond the caches, shaped like an LM head) with each copy, best of five
+    /// each: whether the coded one takes at most 95% of the plain one's time. Both give the same bits, so the
+    /// answer only decides speed.
+    static func codedIsFaster(path: KernelPath) -> Bool {
+        let rows = 40_960, columns = 576
+        var generator = SystemRandomNumberGenerator()
+        // Weights spread like a trained matrix's: magnitudes over several exponents, both signs.
+        let bits = (0..<rows * columns).map { _ in
+            UInt16(truncatingIfNeeded: (Float.random(in: -0.1...0.1, using: &generator)).bitPattern >> 16)
+        }
+        let matrix = WeightMatrix(rows: rows, columns: columns, bf16: bits, coded: true)
+        guard case .bf16(let plain) = matrix.storage, let coded = matrix.coded else { return false }
+        let x = [Float](repeating: 0.01, count: columns)
+        var y = [Float](repeating: 0, count: rows)
+        func best(_ product: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> UInt64 {
+            (0..<5).map { _ in
+                let start = DispatchTime.now().uptimeNanoseconds
+                x.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { product(x.baseAddress!, $0.baseAddress!) } }
+                return DispatchTime.now().uptimeNanoseconds - start
+            }.min()!
+        }
+        let plainTime = best { Kernels.matmulPackedBF16($0, plain, $1, n: 1, path: path) }
+        let codedTime = best { Kernels.matmulCodedBF16($0, coded, $1, n: 1, path: path) }
+        return Double(codedTime) <= 0.95 * Double(plainTime)
+    }
 
     init(bits: UnsafeBufferPointer<UInt16>, rows: Int, columns: Int) {
         precondition(bits.count == rows * columns, "bf16 matrix of \(bits.count) values is not [\(rows), \(columns)]")
@@ -138,10 +173,11 @@ public struct CodedBF16Panels: Sendable {
 }
 
 extension Kernels {
-    /// y[n, out] = x[n, in] · wᵀ for one or two rows of x, on the AVX-512 kernel that decodes `CodedBF16Panels`
+    /// y[n, out] = x[n, in] · wᵀ for one or two rows of x, on `path`'s kernel that decodes `CodedBF16Panels`
     /// (CBF16Gemm.h): the same items and chains as `matmulPackedBF16`, the same bits.
-    static func matmulCodedBF16(_ x: UnsafePointer<Float>, _ w: CodedBF16Panels, _ y: UnsafeMutablePointer<Float>, n: Int) {
-        precondition(n <= 2 && KernelPath.cpuFeatures & UInt32(CK_AVX512 | CK_AVX512_VBMI) == UInt32(CK_AVX512 | CK_AVX512_VBMI))
+    static func matmulCodedBF16(_ x: UnsafePointer<Float>, _ w: CodedBF16Panels, _ y: UnsafeMutablePointer<Float>, n: Int, path: KernelPath) {
+        precondition(n <= 2 && path.decodesCodedBF16 && path.isSupported)
+        let avx512 = path.bf16Kernel == .avx512
         let numPanels = w.numPanels, panelsPerItem = bf16PanelsPerItem(numPanels)
         w.data.withUnsafeBufferPointer { data in
             w.blockOffsets.withUnsafeBufferPointer { offsets in
@@ -151,7 +187,11 @@ extension Kernels {
                                             exponents = exponents.baseAddress!
                     KernelThreads.shared.forEach((numPanels + panelsPerItem - 1) / panelsPerItem) { item, _ in
                         let first = item * panelsPerItem, last = min(numPanels, first + panelsPerItem)
-                        ck_coded_bf16_gemm_avx512vbmi(x, n, data, offsets, w.numBlocks, exponents, w.columns, w.rows, first, last, y)
+                        if avx512 {
+                            ck_coded_bf16_gemm_avx512vbmi(x, n, data, offsets, w.numBlocks, exponents, w.columns, w.rows, first, last, y)
+                        } else {
+                            ck_coded_bf16_gemm_avx2(x, n, data, offsets, w.numBlocks, exponents, w.columns, w.rows, first, last, y)
+                        }
                     }
                 }
             }

@@ -64,9 +64,15 @@ public enum KernelPath: String, CaseIterable, Sendable {
         }
     }
 
-    /// Whether this path has a one- and two-row bf16 kernel on `CodedBF16Panels` (AVX-512 with VBMI). bf16
-    /// matrices keep that copy only when the selected path has one.
-    public var decodesCodedBF16: Bool { bf16Kernel == .avx512 && Self.cpuFeatures & UInt32(CK_AVX512_VBMI) != 0 }
+    /// Whether this path has a one- and two-row bf16 kernel on `CodedBF16Panels`: AVX2, and AVX-512 with VBMI.
+    /// bf16 matrices keep that copy only when the selected path has one (and, on AVX2, it measures faster).
+    public var decodesCodedBF16: Bool {
+        switch bf16Kernel {
+        case .avx2: true
+        case .avx512: Self.cpuFeatures & UInt32(CK_AVX512_VBMI) != 0
+        case .reference, .avx512BF16: false
+        }
+    }
 
     /// The decode-attention kernel this path runs (CAttention.h).
     enum AttentionKernel { case reference, avx2, avx512 }
