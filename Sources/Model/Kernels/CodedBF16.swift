@@ -34,46 +34,6 @@ public struct CodedBF16Panels: Sendable {
     var numBlocks: Int { (columns + Self.blockSteps - 1) / Self.blockSteps }
     public var byteCount: Int { data.count }
 
-    /// Whether bf16 matrices get this copy: when the selected kernel path decodes it and that pays. AVX-512 VBMI
-    /// decodes in four instructions, which always paid here; the AVX2 decoder takes ~16 and measured slower than
-    /// plain bf16 on a machine that streams ~50 GB/s, while the slower memory of other AVX2 machines may hide it.
-    /// So on AVX2 the first model load times both (`codedIsFaster`). `SERVE_BF16_CODING=off` (or `on`) decides.
-    public static let isPreferred: Bool = {
-        let path = KernelPath.selected
-        guard path.decodesCodedBF16 else { return false }
-        switch ProcessInfo.processInfo.environment["SERVE_BF16_CODING"] {
-        case "off": return false
-        case "on": return true
-        default: return path.bf16Kernel == .avx512 || codedIsFaster(path: path)
-        }
-    }()
-
-    /// One-row products of a 48 MB matrix (beyond the caches, shaped like an LM head) with each copy, best of five
-    /// each: whether the coded one takes at most 95% of the plain one's time. Both give the same bits, so the
-    /// answer only decides speed.
-    static func codedIsFaster(path: KernelPath) -> Bool {
-        let rows = 40_960, columns = 576
-        var generator = SystemRandomNumberGenerator()
-        // Weights spread like a trained matrix's: magnitudes over several exponents, both signs.
-        let bits = (0..<rows * columns).map { _ in
-            UInt16(truncatingIfNeeded: (Float.random(in: -0.1...0.1, using: &generator)).bitPattern >> 16)
-        }
-        let matrix = WeightMatrix(rows: rows, columns: columns, bf16: bits, coded: true)
-        guard case .bf16(let plain) = matrix.storage, let coded = matrix.coded else { return false }
-        let x = [Float](repeating: 0.01, count: columns)
-        var y = [Float](repeating: 0, count: rows)
-        func best(_ product: (UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> UInt64 {
-            (0..<5).map { _ in
-                let start = DispatchTime.now().uptimeNanoseconds
-                x.withUnsafeBufferPointer { x in y.withUnsafeMutableBufferPointer { product(x.baseAddress!, $0.baseAddress!) } }
-                return DispatchTime.now().uptimeNanoseconds - start
-            }.min()!
-        }
-        let plainTime = best { Kernels.matmulPackedBF16($0, plain, $1, n: 1, path: path) }
-        let codedTime = best { Kernels.matmulCodedBF16($0, coded, $1, n: 1, path: path) }
-        return Double(codedTime) <= 0.95 * Double(plainTime)
-    }
-
     init(bits: UnsafeBufferPointer<UInt16>, rows: Int, columns: Int) {
         precondition(bits.count == rows * columns, "bf16 matrix of \(bits.count) values is not [\(rows), \(columns)]")
         self.rows = rows
@@ -83,10 +43,13 @@ public struct CodedBF16Panels: Sendable {
         let numPanels = (rows + Self.width - 1) / Self.width, numBlocks = (columns + Self.blockSteps - 1) / Self.blockSteps
         let base = bits.baseAddress!
         // Output j of panel p at input k (0 for the padding outputs of the last panel).
-        func weight(_ p: Int, _ j: Int, _ k: Int) -> UInt16 { 16 * p + j < rows ? base[(16 * p + j) * columns + k] : 0 }
+        func bitsAt(_ p: Int, _ j: Int, _ k: Int) -> UInt16 { 16 * p + j < rows ? base[(16 * p + j) * columns + k] : 0 }
+        // A weight's exponent code, nil outside the window.
         func code(_ w: UInt16) -> UInt64? {
             let exponent = Int(w >> 7 & 0xFF)
-            return exponent == 0 ? 0 : 1...15 ~= exponent - firstExponent + 1 ? UInt64(exponent - firstExponent + 1) : nil
+            if exponent == 0 { return 0 }
+            let code = exponent - firstExponent + 1
+            return 1...15 ~= code ? UInt64(code) : nil
         }
         // First where each block starts: a block is raw if any of its weights has no code. Sizes, then offsets.
         var offsets = [Int](repeating: 0, count: numPanels * numBlocks + 1)
@@ -97,7 +60,7 @@ public struct CodedBF16Panels: Sendable {
                 for p in item * panelsPerItem..<min(numPanels, (item + 1) * panelsPerItem) {
                     for b in 0..<numBlocks {
                         let steps = b * Self.blockSteps..<min(columns, (b + 1) * Self.blockSteps)
-                        let coded = (0..<Self.width).allSatisfy { j in 16 * p + j >= rows || steps.allSatisfy { code(weight(p, j, $0)) != nil } }
+                        let coded = (0..<Self.width).allSatisfy { j in 16 * p + j >= rows || steps.allSatisfy { code(bitsAt(p, j, $0)) != nil } }
                         sizes[p * numBlocks + b] = steps.count * (coded ? Self.codedStepBytes : Self.rawStepBytes)
                     }
                 }
@@ -116,7 +79,7 @@ public struct CodedBF16Panels: Sendable {
                         for k in first..<min(columns, first + Self.blockSteps) {
                             if raw {
                                 for j in 0..<8 {
-                                    let lane = UInt32(weight(p, j, k)) | UInt32(weight(p, 8 + j, k)) << 16
+                                    let lane = UInt32(bitsAt(p, j, k)) | UInt32(bitsAt(p, 8 + j, k)) << 16
                                     for byte in 0..<4 { data[at + 4 * j + byte] = UInt8(truncatingIfNeeded: lane >> (8 * byte)) }
                                 }
                                 at += Self.rawStepBytes
@@ -124,7 +87,7 @@ public struct CodedBF16Panels: Sendable {
                             }
                             var codes: UInt64 = 0
                             for j in 0..<Self.width {
-                                let w = weight(p, j, k)
+                                let w = bitsAt(p, j, k)
                                 data[at + j] = UInt8(truncatingIfNeeded: (w >> 8 & 0x80) | (w & 0x7F))
                                 codes |= code(w)! << (4 * j)
                             }
