@@ -357,7 +357,10 @@ def main():
                 server.stop()
 
     if args.rss_streams > 0:
-        rss_ctx = int(args.rss_context * 1.3) + args.rss_output_tokens + 64
+        # Each slot holds a stream's prompt (the words are one token each: the run prints the prompt tokens seen) and
+        # its output, plus a block of slack; both servers get exactly this capacity (llama-server: -np streams, -c
+        # streams x this), and both hold their whole KV cache from startup.
+        rss_ctx = args.rss_context + args.rss_output_tokens + 64
         memory = results["memory"] = {}
         sides = [("ours", None)] + ([("llama.cpp", dict(classes).get("bf16"))] if args.rss_llama and "bf16" in dict(classes) else [])
         for side, gguf in sides:
@@ -365,7 +368,7 @@ def main():
             if side == "ours":
                 # f16 halves a token's KV; llama-server keeps its cache in f16 by default too.
                 kib_per_token = KIB_PER_TOKEN_OURS / (2 if args.rss_kv_dtype == "f16" else 1)
-                kv = int(args.rss_streams * rss_ctx * kib_per_token / 1024 * 1.1) + 64
+                kv = int(args.rss_streams * rss_ctx * kib_per_token / 1024) + 1
                 command = our_command(args, "bf16", port, args.rss_streams, kv) + ["--kv-cache-dtype", args.rss_kv_dtype]
                 server = Server("ours bf16 rss", command, port, log_dir, cwd=args.serve_cwd)
             else:

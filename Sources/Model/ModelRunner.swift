@@ -31,10 +31,12 @@ public final class ModelRunner {
         openblas_set_num_threads(1)
     }
 
-    /// Convenience: a runner with its own cache of `numBlocks` blocks, storing K/V as `kvCacheDType`.
+    /// Convenience: a runner with its own cache of `numBlocks` blocks, storing K/V as `kvCacheDType` (all its pages
+    /// mapped up front if `prefaultCache`, see KVStorage).
     public convenience init(model: LlamaModel, numBlocks: Int, blockSize: Int = 16, kvCacheDType: KVCacheDType = .f32,
-                            kernelPath: KernelPath = .selected) {
-        self.init(model: model, cache: PagedKVCache(config: model.config, numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType),
+                            prefaultCache: Bool = false, kernelPath: KernelPath = .selected) {
+        self.init(model: model, cache: PagedKVCache(config: model.config, numBlocks: numBlocks, blockSize: blockSize, dtype: kvCacheDType,
+                                                    prefault: prefaultCache),
                   kernelPath: kernelPath)
     }
 

@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("kv-cache-dtype"), help: "How the KV cache stores keys and values: f32 (exact) or f16 (half the memory, so twice the tokens per --kv-cache-memory, and less to read per decode step; logits move by a few hundredths) (config: scheduler.kv_cache_dtype; default \(defaults.engine.kvCacheDType.rawValue)).")
     var kvCacheDType: KVCacheDType?
 
+    @Flag(inversion: .prefixedNo, help: "Map the whole KV cache at startup, so no step pays a page fault for a block's first use; --no-kv-cache-prefault maps pages as blocks are first used (less resident memory until the pool fills) (config: scheduler.kv_cache_prefault; default \(defaults.engine.kvCachePrefault ? "on" : "off")).")
+    var kvCachePrefault: Bool?
+
     @Flag(inversion: .prefixedNo, help: "Automatic prefix caching: a prompt that starts like an earlier one (a shared system prompt, a conversation's history) reuses its KV instead of computing it again (config: scheduler.enable_prefix_caching; default \(defaults.engine.scheduler.enablePrefixCaching ? "on" : "off")).")
     var enablePrefixCaching: Bool?
 
@@ -72,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
         override(&config.draftModel, draftModel)
         override(&config.engine.kvCacheMemoryBytes, kvCacheMemoryMib.map(EngineConfig.bytes(mib:)))
         override(&config.engine.kvCacheDType, kvCacheDType)
+        override(&config.engine.kvCachePrefault, kvCachePrefault)
         override(&config.engine.scheduler.enablePrefixCaching, enablePrefixCaching)
         override(&config.engine.scheduler.maxNumSeqs, maxNumSeqs)
         override(&config.engine.scheduler.maxNumBatchedTokens, maxNumBatchedTokens)

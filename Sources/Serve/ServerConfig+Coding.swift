@@ -55,6 +55,7 @@ extension EngineConfig: Codable {
         case enablePrefixCaching = "enable_prefix_caching"
         case kvCacheMemoryMib = "kv_cache_memory_mib"
         case kvCacheDType = "kv_cache_dtype"
+        case kvCachePrefault = "kv_cache_prefault"
         case maxBufferedEvents = "max_buffered_events"
         case shutdownGraceSeconds = "shutdown_grace_seconds"
     }
@@ -75,6 +76,7 @@ extension EngineConfig: Codable {
             kvCacheMemoryBytes = Self.bytes(mib: mib)
         }
         try container.overrideChoice(&kvCacheDType, .kvCacheDType)
+        try container.override(&kvCachePrefault, .kvCachePrefault)
         try container.override(&maxBufferedEvents, .maxBufferedEvents)
         try container.override(&shutdownGraceSeconds, .shutdownGraceSeconds)
     }
@@ -92,6 +94,7 @@ extension EngineConfig: Codable {
         try container.encode(scheduler.enablePrefixCaching, forKey: .enablePrefixCaching)
         try container.encode(kvCacheMemoryBytes >> 20, forKey: .kvCacheMemoryMib)
         try container.encode(kvCacheDType, forKey: .kvCacheDType)
+        try container.encode(kvCachePrefault, forKey: .kvCachePrefault)
         try container.encode(maxBufferedEvents, forKey: .maxBufferedEvents)
         try container.encode(shutdownGraceSeconds, forKey: .shutdownGraceSeconds)
     }

@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import XCTest
 @testable import Model
 
@@ -75,6 +76,30 @@ final class KVCacheTests: XCTestCase {
     }
 
     /// f16 takes half the bytes per token: 23 040 instead of 46 080 for SmolLM2-135M (30 layers × 3 kv heads × 64).
+    /// Pages of `storage` resident now (mincore), of its whole length.
+    private func residentPages(_ storage: KVStorage) -> (resident: Int, total: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE))), total = (storage.byteCount + page - 1) / page
+        var vector = [UInt8](repeating: 0, count: total)
+        XCTAssertEqual(mincore(storage.pointer, storage.byteCount, &vector), 0)
+        return (vector.reduce(0) { $0 + Int($1 & 1) }, total)
+    }
+
+    /// A prefaulted pool is resident from the start (no page fault in a step); a lazy one only where written.
+    func testPrefaultMapsEveryPageUpFront() {
+        // 64 blocks × 2 layers × 16 slots × 128 dimensions × 4 bytes: 1 MiB a half, 256 pages.
+        let config = LlamaConfig(vocabSize: 10, hiddenSize: 128, intermediateSize: 16, numLayers: 2, numHeads: 1, numKVHeads: 1)
+        let eager = PagedKVCache(config: config, numBlocks: 64, prefault: true)
+        for storage in [eager.keys, eager.values] {
+            let pages = residentPages(storage)
+            XCTAssertEqual(pages.resident, pages.total, "prefaulted pages resident")
+        }
+        let lazy = PagedKVCache(config: config, numBlocks: 64)
+        let before = residentPages(lazy.keys)
+        XCTAssertLessThan(before.resident, before.total / 2, "a lazy pool is not resident before use")
+        lazy.keys.pointer.storeBytes(of: 1, as: UInt8.self)
+        XCTAssertGreaterThan(residentPages(lazy.keys).resident, before.resident, "a written page becomes resident")
+    }
+
     func testBytesPerToken() {
         let smol = LlamaConfig(vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numLayers: 30, numHeads: 9, numKVHeads: 3)
         XCTAssertEqual(PagedKVCache.bytesPerToken(smol), 46_080)

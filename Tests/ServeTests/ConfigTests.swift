@@ -31,13 +31,14 @@ import Testing
     @Test func defaultsThenConfigFileThenFlags() throws {
         var config = try Self.decode(
             #"{"port": 9000, "dtype": "q8_0", "scheduler": {"max_num_seqs": 8, "max_num_batched_tokens": 64, "block_size": 32,"#
-                + #" "kv_cache_memory_mib": 64, "kv_cache_dtype": "f16", "enable_prefix_caching": false,"#
+                + #" "kv_cache_memory_mib": 64, "kv_cache_dtype": "f16", "kv_cache_prefault": false, "enable_prefix_caching": false,"#
                 + #" "shutdown_grace_seconds": 5}, "speculation": {"mode": "off", "ngram_max": 6, "draft_model": "d"}}"#)
         #expect(config.port == 9000 && config.host == ServerConfig().host)
         #expect(config.dtype == .q8_0)
         #expect(config.engine.scheduler.maxNumSeqs == 8 && config.engine.scheduler.maxNumBatchedTokens == 64)
         #expect(config.engine.scheduler.blockSize == 32 && config.engine.kvCacheMemoryBytes == 64 << 20)
         #expect(config.engine.kvCacheDType == .f16 && !config.engine.scheduler.enablePrefixCaching)
+        #expect(!config.engine.kvCachePrefault && EngineConfig().kvCachePrefault)
         #expect(config.engine.scheduler.longPrefillTokenThreshold == SchedulerConfig().longPrefillTokenThreshold)
         #expect(config.engine.shutdownGraceSeconds == 5)
         #expect(config.engine.speculation.mode == .off && config.engine.speculation.ngramMax == 6)
@@ -46,13 +47,15 @@ import Testing
 
         let flags = try ServeCommand.parse([
             "--port", "9100", "--max-num-seqs", "4", "--kv-cache-memory", "16", "--kv-cache-dtype", "f32",
-            "--enable-prefix-caching", "--spec", "ngram", "--spec-tokens", "3", "--dtype", "q4_0", "--shutdown-grace", "0",
+            "--enable-prefix-caching", "--kv-cache-prefault", "--spec", "ngram", "--spec-tokens", "3", "--dtype", "q4_0", "--shutdown-grace", "0",
         ])
         flags.apply(to: &config)
         #expect(config.port == 9100 && config.dtype == .q4_0)
         #expect(config.engine.scheduler.maxNumSeqs == 4 && config.engine.scheduler.maxNumBatchedTokens == 64)
         #expect(config.engine.kvCacheMemoryBytes == 16 << 20 && config.engine.kvCacheDType == .f32)
         #expect(config.engine.scheduler.enablePrefixCaching && config.engine.shutdownGraceSeconds == 0)
+        #expect(config.engine.kvCachePrefault)
+        #expect(try ServeCommand.parse(["--no-kv-cache-prefault"]).kvCachePrefault == false)
         #expect(config.engine.speculation.mode == .ngram && config.engine.speculation.maxDraftTokens == 3)
         #expect(config.engine.speculation.ngramMax == 6)
 

@@ -11,6 +11,9 @@ struct EngineConfig: Sendable, Equatable {
     var kvCacheMemoryBytes = 512 << 20
     /// How K/V are stored (the target's and a draft model's): f16 fits twice the tokens in `kvCacheMemoryBytes`.
     var kvCacheDType = KVCacheDType.f32
+    /// Map the whole KV pool at startup (resident from then on) instead of page by page as blocks are first used:
+    /// a first use costs a page fault per 4 KiB in the middle of a step (see `KVStorage`).
+    var kvCachePrefault = true
     /// Events (about one per token, a few hundred bytes each) a stream may hold unread; a client further behind has
     /// its request cancelled, so an open connection that stopped reading costs bounded memory and never slows the batch.
     var maxBufferedEvents = 1024

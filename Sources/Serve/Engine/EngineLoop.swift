@@ -48,7 +48,8 @@ final class EngineLoop {
     private var lastStats: SchedulerStats?
 
     init(
-        model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, kvCacheDType: KVCacheDType = .f32, speculation: SpeculationConfig,
+        model: LlamaModel, tokenizer: Tokenizer, schedulerConfig: SchedulerConfig, kvCacheDType: KVCacheDType = .f32,
+        prefaultCache: Bool = false, speculation: SpeculationConfig,
         draftModel: LlamaModel? = nil, inbox: EngineInbox, metrics: EngineMetrics, clock: EngineClock, logger: Logger,
         maxBufferedEvents: Int = EngineConfig().maxBufferedEvents, faults: EngineFaults? = nil
     ) {
@@ -56,7 +57,8 @@ final class EngineLoop {
         self.maxBufferedEvents = maxBufferedEvents
         scheduler = Scheduler(config: schedulerConfig)
         runner = ModelRunner(
-            model: model, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize, kvCacheDType: kvCacheDType)
+            model: model, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize, kvCacheDType: kvCacheDType,
+            prefaultCache: prefaultCache)
         self.tokenizer = tokenizer
         self.inbox = inbox
         self.metrics = metrics
@@ -67,6 +69,7 @@ final class EngineLoop {
         self.draftModel = speculation.mode == .draft ? draftModel.map {
             DraftModelProposer(
                 model: $0, numBlocks: schedulerConfig.numBlocks, blockSize: schedulerConfig.blockSize, kvCacheDType: kvCacheDType,
+                prefaultCache: prefaultCache,
                 maxDraftTokens: speculation.maxDraftTokens, prior: speculation.draftModelPrior,
                 maxRows: schedulerConfig.maxNumSeqs, clock: clock)
         } : nil

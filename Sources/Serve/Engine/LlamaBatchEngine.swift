@@ -43,12 +43,13 @@ final class LlamaBatchEngine: GenerationEngine {
             maxDraftTokens: config.speculation.maxDraftTokens)
         let clock = clock
         logger.info(
-            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, K/V as \(config.kvCacheDType.rawValue), max \(schedulerConfig.maxNumSeqs) sequences, prefix caching \(schedulerConfig.enablePrefixCaching ? "on" : "off"), \(schedulerConfig.maxNumBatchedTokens) tokens per step, prompts over \(schedulerConfig.longPrefillTokenThreshold) tokens prefill \(schedulerConfig.longPrefillChunkTokens) per step beside decodes; speculation \(config.speculation.mode.rawValue), up to \(config.speculation.maxDraftTokens) drafts per sequence")
+            "engine: \(schedulerConfig.numBlocks) KV blocks of \(schedulerConfig.blockSize) tokens, K/V as \(config.kvCacheDType.rawValue)\(config.kvCachePrefault ? " (mapped up front)" : ""), max \(schedulerConfig.maxNumSeqs) sequences, prefix caching \(schedulerConfig.enablePrefixCaching ? "on" : "off"), \(schedulerConfig.maxNumBatchedTokens) tokens per step, prompts over \(schedulerConfig.longPrefillTokenThreshold) tokens prefill \(schedulerConfig.longPrefillChunkTokens) per step beside decodes; speculation \(config.speculation.mode.rawValue), up to \(config.speculation.maxDraftTokens) drafts per sequence")
         let thread = Thread {
             // Named from inside: on Linux a name set before `start()` is not visible to `Thread.current`.
             Thread.current.name = "llm-engine"
             let loop = EngineLoop(
                 model: model, tokenizer: tokenizer, schedulerConfig: schedulerConfig, kvCacheDType: config.kvCacheDType,
+                prefaultCache: config.kvCachePrefault,
                 speculation: config.speculation, draftModel: draftModel, inbox: inbox,
                 metrics: metrics, clock: clock, logger: logger, maxBufferedEvents: config.maxBufferedEvents, faults: faults)
             loop.run()

@@ -37,9 +37,9 @@ final class DraftModelProposer {
     static let minPrior = 0.1
 
     /// The draft's cache has the target's blocks (one block pool serves both) and stores K/V as the target's does.
-    init(model: LlamaModel, numBlocks: Int, blockSize: Int, kvCacheDType: KVCacheDType = .f32, maxDraftTokens: Int, prior: Double,
-         maxRows: Int, clock: EngineClock) {
-        runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kvCacheDType: kvCacheDType)
+    init(model: LlamaModel, numBlocks: Int, blockSize: Int, kvCacheDType: KVCacheDType = .f32, prefaultCache: Bool = false,
+         maxDraftTokens: Int, prior: Double, maxRows: Int, clock: EngineClock) {
+        runner = ModelRunner(model: model, numBlocks: numBlocks, blockSize: blockSize, kvCacheDType: kvCacheDType, prefaultCache: prefaultCache)
         self.maxDraftTokens = maxDraftTokens
         overall = AcceptanceEstimate(maxDraftTokens: maxDraftTokens, prior: prior)
         self.clock = clock
