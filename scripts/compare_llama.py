@@ -11,7 +11,9 @@ start llama-server on the GGUF, run the same, stop it. One server at a time (the
 
 Measured, per class and server:
   - throughput: closed loop (scripts/load.py's client) at each concurrency c, c x --rounds requests of a ~128-token
-    prompt and exactly --output-tokens streamed tokens (ignore_eos, temperature 0); output tok/s = tokens / wall time
+    prompt and exactly --output-tokens streamed tokens (ignore_eos, temperature 0); output tok/s = tokens / wall time.
+    llama-server splits its context into -np slots up front: it runs concurrency c with -np max(--llama-min-slots, c)
+    (default 16, the issue's -np 16 -c 32768; c=32 needs 32); ours runs every c on one server
   - TTFT p50 of a 12-token and a 1000-token prompt, streaming, c=1, --ttft-reps requests each with a fresh prompt
     (no shared prefix, so no prefix cache helps)
 and once, in bf16: resident memory (peak VmRSS from /proc/PID/status) with 16 concurrent streams at ~2k context.
@@ -239,11 +241,12 @@ def llama_command(args, gguf, port, slots, slot_ctx):
             "-c", str(slots * slot_ctx), "-t", str(args.threads), "-tb", str(args.threads)] + args.llama_arg
 
 
-def measure(server, args, rng):
-    """Throughput at each concurrency and both TTFTs against one running server."""
+def measure(server, args, rng, concurrency=None, ttft=True):
+    """Throughput at each concurrency (default: all of --concurrency) and, if `ttft`, both TTFTs against one running
+    server."""
     warm_up(server, args)
     out = {"throughput": {}, "ttft": {}}
-    for c in args.concurrency:
+    for c in args.concurrency if concurrency is None else concurrency:
         r = run_closed_loop(server, args, c, rng)
         out["throughput"][c] = r
         print(f"  {server.name}: c={c:<3} {fmt(r['tok_per_s'], 1):>8} tok/s  ({r['requests']} requests, {r['errors']} errors,"
@@ -252,11 +255,41 @@ def measure(server, args, rng):
             print(f"    errors: {r['error_samples']}")
         if r["not_full_length"]:
             print(f"    warning: some requests returned other than {args.output_tokens} tokens: {r['not_full_length']}")
-    for label, words in (("short", args.ttft_short_words), ("long", args.ttft_long_words)):
+    for label, words in (("short", args.ttft_short_words), ("long", args.ttft_long_words)) if ttft else ():
         r = run_ttft(server, args, words, rng)
         out["ttft"][label] = r
         print(f"  {server.name}: TTFT p50 {fmt(r['p50_ms'], 1)} ms at {r['prompt_tokens']} prompt tokens"
               f" ({args.ttft_reps} reps{', %d errors' % r['errors'] if r['errors'] else ''})", flush=True)
+    return out
+
+
+def run_server(server, args, rng, **kwargs):
+    """`measure` on `server` from start to stop; {"error": ...} if it failed."""
+    print(f"\n== {server.name}: {' '.join(server.command)}", flush=True)
+    try:
+        server.wait_ready(args.start_timeout)
+        return measure(server, args, rng, **kwargs)
+    except ServerError as error:
+        print(f"  error: {error}")
+        return {"error": str(error)}
+    finally:
+        server.stop()
+
+
+def run_llama(args, name, gguf, log_dir, rng):
+    """llama-server splits its context into -np slots up front, so each concurrency c runs against one with
+    -np max(--llama-min-slots, c) (the issue's baseline: -np 16 -c 32768); concurrencies with the same slot count share
+    a server, and the TTFTs run on the first."""
+    out = {"throughput": {}, "ttft": {}}
+    slots = {c: max(args.llama_min_slots, c) for c in args.concurrency}
+    for n in sorted(set(slots.values())):
+        port = free_port()
+        server = Server(f"llama.cpp {name} -np {n}", llama_command(args, gguf, port, n, args.slot_ctx), port, log_dir)
+        r = run_server(server, args, rng, concurrency=[c for c in args.concurrency if slots[c] == n], ttft=not out["ttft"])
+        if "error" in r:
+            return r
+        out["throughput"].update(r["throughput"])
+        out["ttft"].update(r["ttft"])
     return out
 
 
@@ -291,6 +324,8 @@ def main():
     parser.add_argument("--rss-llama", action=argparse.BooleanOptionalAction, default=True,
                         help="also measure llama-server's memory the same way")
     parser.add_argument("--slot-ctx", type=int, default=2048, help="llama-server context per slot (-c = slots x this)")
+    parser.add_argument("--llama-min-slots", type=int, default=16,
+                        help="llama-server runs concurrency c with -np max(this, c) (default 16: the issue's -np 16 -c 32768)")
     parser.add_argument("--threads", type=int, default=2, help="llama-server -t/-tb")
     parser.add_argument("--spec", default="off", help="our --spec mode (off: same work as llama-server)")
     parser.add_argument("--serve-arg", action="append", default=[], help="extra argument for our server (repeat)")
@@ -343,18 +378,9 @@ def main():
                 if command is None:
                     print(f"\n== {name}: ours skipped (no --dtype)")
                     continue
-                server = Server(f"ours {name}", command, port, log_dir, cwd=args.serve_cwd)
+                entry[side] = run_server(Server(f"ours {name}", command, port, log_dir, cwd=args.serve_cwd), args, rng)
             else:
-                server = Server(f"llama.cpp {name}", llama_command(args, gguf, port, max_c, args.slot_ctx), port, log_dir)
-            print(f"\n== {server.name}: {' '.join(server.command)}", flush=True)
-            try:
-                server.wait_ready(args.start_timeout)
-                entry[side] = measure(server, args, rng)
-            except ServerError as error:
-                print(f"  error: {error}")
-                entry[side] = {"error": str(error)}
-            finally:
-                server.stop()
+                entry[side] = run_llama(args, name, gguf, log_dir, rng)
 
     if args.rss_streams > 0:
         # Each slot holds a stream's prompt (the words are one token each: the run prints the prompt tokens seen) and
@@ -396,8 +422,8 @@ def main():
 
 def print_summary(results, args):
     print(f"\nOutput throughput, tok/s ({args.output_tokens} tokens per request, ~{args.prompt_tokens}-token prompts, "
-          f"closed loop, {args.rounds} requests per client; ours --spec {args.spec}; llama-server -np {max(args.concurrency)} "
-          f"-c {max(args.concurrency)}x{args.slot_ctx} -t {args.threads}). Ratio above 1: ours faster.\n")
+          f"closed loop, {args.rounds} requests per client; ours --spec {args.spec}; llama-server "
+          + f"-np max({args.llama_min_slots}, c) -c that x {args.slot_ctx} -t {args.threads}). Ratio above 1: ours faster.\n")
     print("| class | c | ours | llama.cpp | ours / llama.cpp |")
     print("|---|---|---|---|---|")
     for name, entry in results["classes"].items():
