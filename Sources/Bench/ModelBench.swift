@@ -24,12 +24,12 @@ func runModelBenchmark(_ arguments: [String]) {
     var bestPrefill = 0.0, bestDecode = 0.0
     for _ in 0..<runs {
         let start = DispatchTime.now()
-        try! runner.forward(ForwardBatch([ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: blockTable, logitIndices: [promptTokens - 1])]))
+        try! runner.forward(ForwardBatch([ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: blockTable, logitIndices: [promptTokens - 1])], argmaxOnly: [true]))
         let prefillSeconds = seconds(since: start)
         var token = runner.argmax(row: 0)
         let decodeStart = DispatchTime.now()
         for i in 0..<decodeTokens {
-            try! runner.forward(ForwardBatch([ScheduledChunk(tokens: [token], numCachedTokens: promptTokens + i, blockTable: blockTable, logitIndices: [0])]))
+            try! runner.forward(ForwardBatch([ScheduledChunk(tokens: [token], numCachedTokens: promptTokens + i, blockTable: blockTable, logitIndices: [0])], argmaxOnly: [true]))
             token = runner.argmax(row: 0)
         }
         let decodeSeconds = seconds(since: decodeStart)
@@ -51,12 +51,12 @@ func runModelBenchmark(_ arguments: [String]) {
         let tables = (0..<batch).map { Array($0 * blocksPerSequence..<($0 + 1) * blocksPerSequence) }
         try! batchRunner.forward(ForwardBatch(tables.map {
             ScheduledChunk(tokens: Array(prompt[0..<context]), numCachedTokens: 0, blockTable: $0, logitIndices: [context - 1])
-        }))
+        }, argmaxOnly: Array(repeating: true, count: batch)))
         let start = DispatchTime.now()
         for step in 0..<steps {
             try! batchRunner.forward(ForwardBatch((0..<batch).map {
                 ScheduledChunk(tokens: [batchRunner.argmax(row: $0)], numCachedTokens: context + step, blockTable: tables[$0], logitIndices: [0])
-            }))
+            }, argmaxOnly: Array(repeating: true, count: batch)))
         }
         let elapsed = seconds(since: start)
         print(String(format: "batched decode x%d: %.1f tok/s aggregate (%.1f ms/step)", batch, Double(batch * steps) / elapsed, elapsed / Double(steps) * 1000))

@@ -5,8 +5,15 @@ import Scheduler
 /// positions, block table and logit rows (`ScheduledChunk` is the scheduler's plan, used as is).
 public struct ForwardBatch: Sendable, Equatable {
     public var sequences: [ScheduledChunk]
+    /// Per sequence (empty: none): its logit rows are only ever argmaxed (greedy, no logprobs, penalties or grammar),
+    /// so the runner may find that token without computing every logit (`ModelRunner.argmax(row:)`; see GreedyHead).
+    public var argmaxOnly: [Bool]
 
-    public init(_ sequences: [ScheduledChunk]) { self.sequences = sequences }
+    public init(_ sequences: [ScheduledChunk], argmaxOnly: [Bool] = []) {
+        precondition(argmaxOnly.isEmpty || argmaxOnly.count == sequences.count, "one argmaxOnly flag per sequence")
+        self.sequences = sequences
+        self.argmaxOnly = argmaxOnly
+    }
 
     public var numTokens: Int { sequences.reduce(0) { $0 + $1.tokens.count } }
     public var numLogitRows: Int { sequences.reduce(0) { $0 + $1.logitIndices.count } }

@@ -19,7 +19,7 @@ public func generateGreedy(model: LlamaModel, prompt: [Int], maxNewTokens: Int, 
     var generated: [Int] = []
     var chunk = ScheduledChunk(tokens: prompt, numCachedTokens: 0, blockTable: blockTable, logitIndices: [prompt.count - 1])
     while generated.count < maxNewTokens {
-        try runner.forward(ForwardBatch([chunk]))
+        try runner.forward(ForwardBatch([chunk], argmaxOnly: [true]))
         let next = runner.argmax(row: 0)
         if stopTokenIds.contains(next) { return Generation(tokens: generated, hitStopToken: true) }
         generated.append(next)

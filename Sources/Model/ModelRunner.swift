@@ -18,7 +18,15 @@ public final class ModelRunner {
     private var keyGather = GrowableScratch()  // prefill chunks' keys, per kv head [contextLength, headDim]
     private var valueGather = GrowableScratch()
     private var scores = GrowableScratch()     // per worker thread, see BatchAttentionPlan.scoresPerWorker
-    private var logitBuffer = GrowableScratch() // [numLogitRows, vocab]
+    private var logitBuffer = GrowableScratch() // [rows with logits, vocab]
+    private var headInput = GrowableScratch()   // final-normed logit rows, full ones first, then argmax-only ones
+    private var greedyScratch = GreedyHead.Scratch()
+    /// Per logit row of the last forward: its row in `logitBuffer`, or -1 if it got only its argmax.
+    private var logitSlots: [Int] = []
+    /// Per logit row: the argmax GreedyHead found, or -1 (its logits are in `logitBuffer`).
+    private var argmaxTokens: [Int] = []
+    private var isArgmaxOnly: [Bool] = []
+    private var greedyTokens: [Int] = []
     /// Rows of logits the last forward produced, in batch order of `logitIndices`.
     public private(set) var numLogitRows = 0
 
@@ -117,7 +125,49 @@ public final class ModelRunner {
         numLogitRows = rows
         guard rows > 0 else { return }
         w.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: rows, dim: h, eps: c.rmsNormEps) }
-        let out = logitBuffer.pointer(atLeast: rows * c.vocabSize)
+        applyHead(xn, rows: rows, batch: batch)
+    }
+
+    /// The LM head on the `rows` normed rows: full logits, except that rows of argmax-only sequences get just
+    /// their argmax where GreedyHead runs on this path (a fraction of the LM head's work; the same token).
+    private func applyHead(_ xn: UnsafePointer<Float>, rows: Int, batch: ForwardBatch) {
+        let w = model.weights, h = model.config.hiddenSize
+        let out = logitBuffer.pointer(atLeast: rows * model.config.vocabSize)
+        isArgmaxOnly.removeAll(keepingCapacity: true)
+        for (s, sequence) in batch.sequences.enumerated() {
+            let flag = !batch.argmaxOnly.isEmpty && batch.argmaxOnly[s]
+            for _ in sequence.logitIndices { isArgmaxOnly.append(flag) }
+        }
+        let numGreedy = isArgmaxOnly.reduce(0) { $0 + ($1 ? 1 : 0) }, numFull = rows - numGreedy
+        argmaxTokens.removeAll(keepingCapacity: true)
+        argmaxTokens.append(contentsOf: repeatElement(-1, count: rows))
+        logitSlots.removeAll(keepingCapacity: true)
+        if numGreedy > 0, let head = w.greedyHead, GreedyHead.isAvailable(on: kernelPath) {
+            // Full rows first, then the argmax-only ones, each contiguous for its pass.
+            let ordered = headInput.pointer(atLeast: rows * h)
+            var nextFull = 0, nextGreedy = numFull
+            for r in 0..<rows {
+                let slot: Int
+                if isArgmaxOnly[r] { slot = nextGreedy; nextGreedy += 1 } else { slot = nextFull; nextFull += 1 }
+                (ordered + slot * h).update(from: xn + r * h, count: h)
+                logitSlots.append(isArgmaxOnly[r] ? -1 : slot)
+            }
+            greedyTokens.removeAll(keepingCapacity: true)
+            greedyTokens.append(contentsOf: repeatElement(-1, count: numGreedy))
+            let found = greedyTokens.withUnsafeMutableBufferPointer { tokens in
+                head.argmax(ordered + numFull * h, n: numGreedy, lmHead: w.lmHead, path: kernelPath, scratch: &greedyScratch,
+                            tokens: tokens.baseAddress!)
+            }
+            if found {
+                var next = 0
+                for r in 0..<rows where isArgmaxOnly[r] { argmaxTokens[r] = greedyTokens[next]; next += 1 }
+                if numFull > 0 { w.lmHead.apply(ordered, out, n: numFull, path: kernelPath) }
+                return
+            }
+            // A row too large or not finite to bound: every row gets its logits after all.
+            logitSlots.removeAll(keepingCapacity: true)
+        }
+        logitSlots.append(contentsOf: 0..<rows)
         w.lmHead.apply(xn, out, n: rows, path: kernelPath)
     }
 
@@ -134,16 +184,20 @@ public final class ModelRunner {
         }
     }
 
-    /// Calls `body` with row `row` of the last forward's logits ([vocab]); valid only inside `body`.
+    /// Calls `body` with row `row` of the last forward's logits ([vocab]); valid only inside `body`. Not for a
+    /// row of an argmax-only sequence (`ForwardBatch.argmaxOnly`): that may have only `argmax(row:)`.
     public func withLogits<R>(row: Int, _ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         precondition(row >= 0 && row < numLogitRows, "logit row \(row) of \(numLogitRows)")
+        precondition(logitSlots[row] >= 0, "logit row \(row) belongs to an argmax-only sequence: it has only its argmax")
         let vocab = model.config.vocabSize
-        return try body(UnsafeBufferPointer(start: logitBuffer.buffer.pointer + row * vocab, count: vocab))
+        return try body(UnsafeBufferPointer(start: logitBuffer.buffer.pointer + logitSlots[row] * vocab, count: vocab))
     }
 
     /// Index of the largest logit in `row` (first one on ties, like torch.argmax).
     public func argmax(row: Int) -> Int {
-        withLogits(row: row) { logits in
+        precondition(row >= 0 && row < numLogitRows, "logit row \(row) of \(numLogitRows)")
+        if argmaxTokens[row] >= 0 { return argmaxTokens[row] }
+        return withLogits(row: row) { logits in
             var best = 0
             for i in 1..<logits.count where logits[i] > logits[best] { best = i }
             return best

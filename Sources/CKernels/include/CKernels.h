@@ -12,6 +12,7 @@
 #include "CHalf.h"
 #include "CActivations.h"
 #include "CQuant.h"
+#include "CGreedyHead.h"
 
 /// CPU features, as bits of `ck_cpu_features()`.
 enum {

@@ -91,6 +91,19 @@ extension Kernels {
         }
     }
 
+    /// y[16p ..< 16p + 16] = x · (panel p)ᵀ for one row x and the panels in `range`, on this thread, with `path`'s
+    /// kernel: the same chains as `matmulPackedBF16` (and the 12-bit copy), so the same bits as a full product.
+    /// `y` is a whole output row ([rows]). GreedyHead's exact pass.
+    static func packedBF16Panels(_ x: UnsafePointer<Float>, _ w: UnsafePointer<UInt32>, _ y: UnsafeMutablePointer<Float>,
+                                 rows: Int, columns: Int, panels range: Range<Int>, path: KernelPath) {
+        switch path.bf16Kernel {
+        case .reference: referencePanels(x, w, y, n: 1, columns: columns, rows: rows, panels: range)
+        case .avx2: ck_bf16_gemm_avx2(x, 1, w, columns, rows, range.lowerBound, range.upperBound, y, nil)
+        case .avx512: ck_bf16_gemm_avx512(x, 1, w, columns, rows, range.lowerBound, range.upperBound, y, nil)
+        case .avx512BF16: preconditionFailure("avx512-bf16 rounds x first: not the chains of the others")
+        }
+    }
+
     /// How many 16-output panels a kernel thread takes at a time: an even number (one- and two-row tiles take panels
     /// in pairs), ~eight items per thread so a late thread's share is small; fewer than eight panels are not worth
     /// a second thread.

@@ -28,6 +28,10 @@ public struct Sampler: Sendable {
         RandomSource.unit(seed: seed, choiceIndex: params.choiceIndex, position: position, stream: stream)
     }
 
+    /// Whether every token this sampler draws is the plain argmax of the logits (temperature 0, no penalties or
+    /// logit bias, no logprobs), so a forward may find just that (`ForwardBatch.argmaxOnly`).
+    public var drawsPlainArgmax: Bool { params.temperature == 0 && !params.hasPenalties && params.numTopLogprobs == nil }
+
     /// Records `token` as part of the output, for the penalties of the following positions.
     public mutating func accept(_ token: Int) {
         outputCounts[token, default: 0] += 1

@@ -28,6 +28,9 @@ struct ActiveSequence {
     /// the sequence at the end of the step instead, freeing its batch slot and KV blocks.
     var isOverflowing = false
 
+    /// Its logit rows need only their argmax (greedy, unconstrained, no logprobs): the model may skip the rest.
+    var isArgmaxOnly: Bool { sampler.drawsPlainArgmax && grammar == nil && !wantsLogprobs }
+
     /// Slots a stream keeps beyond `maxBufferedEvents`, so its last events (a held-back tail and the finish, or
     /// the failure) always fit.
     static let reservedEvents = 2

@@ -168,7 +168,7 @@ final class EngineLoop {
         do {
             try faults?.beforeForward(plan)
             try draftModel?.fill(&plan)
-            try runner.forward(ForwardBatch(plan.chunks))
+            try runner.forward(ForwardBatch(plan.chunks, argmaxOnly: plan.chunks.map { active[$0.id]?.isArgmaxOnly ?? false }))
         } catch {
             // The scheduler only plans valid batches; if the model disagrees, these sequences fail rather than
             // retry the same batch forever. Their clients get an error, not a finish.
@@ -249,6 +249,10 @@ final class EngineLoop {
                         if case .accepted = verdict { isAccepted = true }
                         return active[id]!.sampler.sampledToken(verdict.token, logits: logits)
                     }
+                } else if active[id]!.isArgmaxOnly {
+                    // What `sample` draws here, without the logits (the forward may not have made them).
+                    token = SampledToken(token: runner.argmax(row: firstRow + row), logprob: nil, topLogprobs: [])
+                    isAccepted = isDraftRow && token.token == draft
                 } else {
                     token = runner.withLogits(row: firstRow + row) {
                         active[id]!.sampler.sample($0, position: position, allowedTokens: allowed)
