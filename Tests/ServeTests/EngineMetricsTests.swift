@@ -11,7 +11,7 @@ struct EngineMetricsTests {
     @Test func metricsAreExportedToPrometheus() async throws {
         let fixture = try EngineFixture.shared
         let registry = PrometheusCollectorRegistry()
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         config.kvCacheMemoryBytes = 16 << 20
         config.speculation.mode = .off  // one token per step, so the latency counts below are exact
         let engine = LlamaBatchEngine(

@@ -108,7 +108,7 @@ struct EngineTests {
     @Test(.timeLimit(.minutes(2)))
     func tinyKVPoolPreemptsAndStillMatchesGeneratingAlone() async throws {
         let fixture = try EngineFixture.shared
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         config.scheduler.blockSize = 4
         // 16 blocks of 4 tokens: each request needs ~8-10 blocks by its end, so at most two fit at once.
         config.kvCacheMemoryBytes = PagedKVCache.bytesPerToken(fixture.model.config) * 4 * 16
@@ -184,7 +184,7 @@ struct EngineTests {
 
     @Test func fullQueueThrowsOverloaded() async throws {
         let fixture = try EngineFixture.shared
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         config.scheduler.maxNumSeqs = 1
         config.scheduler.maxWaitingRequests = 1
         let engine = fixture.makeEngine(config)
@@ -215,7 +215,7 @@ struct EngineTests {
 
     @Test func tooLargeRequestsAreRefused() throws {
         let fixture = try EngineFixture.shared
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         config.kvCacheMemoryBytes = PagedKVCache.bytesPerToken(fixture.model.config) * 16 * 8
         let engine = fixture.makeEngine(config)
         defer { engine.shutdown() }
@@ -270,9 +270,9 @@ struct EngineFixture: Sendable {
         tokenizer = try Tokenizer(directory: Self.directory)
     }
 
-    func makeEngine(_ config: EngineConfig = EngineConfig()) -> LlamaBatchEngine {
+    func makeEngine(_ config: EngineConfig = EngineConfig.forTests) -> LlamaBatchEngine {
         var config = config
-        if config.kvCacheMemoryBytes == EngineConfig().kvCacheMemoryBytes { config.kvCacheMemoryBytes = 64 << 20 }
+        if config.kvCacheMemoryBytes == EngineConfig.forTests.kvCacheMemoryBytes { config.kvCacheMemoryBytes = 64 << 20 }
         return LlamaBatchEngine(model: model, tokenizer: tokenizer, config: config)
     }
 

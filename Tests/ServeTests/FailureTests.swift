@@ -58,7 +58,7 @@ struct FailureTests {
             struct InjectedFailure: Error {}
             if steps.wrappingAdd(1, ordering: .relaxed).newValue == 3 { throw InjectedFailure() }
         }
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         config.speculation.mode = .off
         let engine = LlamaBatchEngine(model: fixture.model, tokenizer: fixture.tokenizer, config: config, faults: faults)
         defer { engine.shutdown() }
@@ -85,7 +85,7 @@ struct SlowClientTests {
     @Test(.timeLimit(.minutes(2)))
     func anUnreadStreamIsBoundedAndCancelledWithoutStallingOthers() async throws {
         let fixture = try EngineFixture.shared
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         // Large enough that the stream being read never falls this far behind, even on a loaded machine.
         config.maxBufferedEvents = 64
         config.speculation.mode = .off

@@ -61,7 +61,7 @@ struct PrefixCachingEngineTests {
     func concurrentlyWithAndWithoutCachingMatchTheReference() async throws {
         let fixture = try EngineFixture.shared
         for isCaching in [true, false] {
-            var config = EngineConfig()
+            var config = EngineConfig.forTests
             config.scheduler.enablePrefixCaching = isCaching
             config.scheduler.maxNumBatchedTokens = 128  // admissions spread over steps, so later ones find earlier blocks
             let engine = fixture.makeEngine(config)
@@ -78,7 +78,7 @@ struct PrefixCachingEngineTests {
     @Test(.timeLimit(.minutes(3)))
     func smallPoolPreemptsEvictsAndEndsWithOnlyCachedBlocks() async throws {
         let fixture = try EngineFixture.shared
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         config.scheduler.blockSize = 16
         // 14 blocks of 16 tokens: two ~100-token sequences at a time, barely.
         config.kvCacheMemoryBytes = PagedKVCache.bytesPerToken(fixture.model.config) * 16 * 14

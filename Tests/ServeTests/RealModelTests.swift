@@ -12,7 +12,7 @@ struct RealModelTests {
     static let weights = ConfigTests.repoRoot.appendingPathComponent("weights/smol-135m")
 
     @Test func capitalOfFrance() async throws {
-        let (model, engine) = try ServedModel.load(name: "smol-135m", directory: Self.weights)
+        let (model, engine) = try ServedModel.load(name: "smol-135m", directory: Self.weights, engineConfig: .forTests)
         defer { engine.shutdown() }
         try await withTestClient(model: model) { client in
             let response = try await client.post(
@@ -28,7 +28,7 @@ struct RealModelTests {
     @Test func streamingChatThenMetrics() async throws {
         let registry = PrometheusCollectorRegistry()
         let (model, engine) = try ServedModel.load(
-            name: "smol-135m", directory: Self.weights, metricsFactory: PrometheusMetricsFactory(registry: registry))
+            name: "smol-135m", directory: Self.weights, engineConfig: .forTests, metricsFactory: PrometheusMetricsFactory(registry: registry))
         defer { engine.shutdown() }
         let app = buildApplication(model: model, metrics: registry)
         try await app.test(.router) { client in

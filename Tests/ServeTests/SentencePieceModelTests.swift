@@ -19,7 +19,7 @@ import Tokenizer
     }
 
     @Test func completesThroughTheHTTPAPI() async throws {
-        let (model, engine) = try ServedModel.load(name: "spm-llama", directory: Self.directory)
+        let (model, engine) = try ServedModel.load(name: "spm-llama", directory: Self.directory, engineConfig: .forTests)
         defer { engine.shutdown() }
         // What the model and tokenizer produce on their own, without HTTP.
         let tokenizer = try Tokenizer(directory: Self.directory)

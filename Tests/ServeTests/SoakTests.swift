@@ -14,7 +14,7 @@ struct SoakTests {
 
     @Test(.timeLimit(.minutes(4)))
     func shortSoakAgainstTheServiceGraph() async throws {
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         config.kvCacheMemoryBytes = 128 << 20
         let graph = try await LocalServiceGraph.start(config)
 

@@ -30,7 +30,7 @@ struct SpeculationEngineTests {
     /// Not adaptive: every step drafts all it can, so verification is exercised whatever the step times.
     private func engine(_ mode: SpeculationConfig.Mode, registry: PrometheusCollectorRegistry? = nil) throws -> LlamaBatchEngine {
         let fixture = try EngineFixture.shared
-        var config = EngineConfig()
+        var config = EngineConfig.forTests
         config.kvCacheMemoryBytes = 64 << 20
         config.speculation.mode = mode
         config.speculation.isAdaptive = false

@@ -25,7 +25,7 @@ struct StructuredOutputTests {
         let format = #"{"type":"json_schema","json_schema":{"name":"person","schema":\#(Self.person),"strict":true}}"#
         let texts = Mutex<[String]>([])
         for spec in [SpeculationConfig.Mode.off, .ngram] {
-            var config = EngineConfig()
+            var config = EngineConfig.forTests
             config.speculation.mode = spec
             let (model, engine) = try ServedModel.load(name: "smol-135m", directory: RealModelTests.weights, engineConfig: config)
             defer { engine.shutdown() }
@@ -54,7 +54,7 @@ struct StructuredOutputTests {
 
     @Test(.timeLimit(.minutes(2)))
     func jsonObjectOnBothEndpoints() async throws {
-        let (model, engine) = try ServedModel.load(name: "smol-135m", directory: RealModelTests.weights)
+        let (model, engine) = try ServedModel.load(name: "smol-135m", directory: RealModelTests.weights, engineConfig: .forTests)
         defer { engine.shutdown() }
         try await withTestClient(model: model) { client in
             let (status, json) = try await chat(client, "List three fruits.", format: #"{"type":"json_object"}"#)

@@ -91,3 +91,13 @@ extension TestResponse {
 func choices(_ json: [String: Any], sourceLocation: SourceLocation = #_sourceLocation) throws -> [[String: Any]] {
     try #require(json["choices"] as? [[String: Any]], "json: \(json)", sourceLocation: sourceLocation)
 }
+
+extension EngineConfig {
+    /// The defaults with a lazily mapped KV pool: dozens of engines start in parallel here, and mapping each one's
+    /// whole pool up front (the default, KVCacheTests and ServiceGraphTests cover it) only slows them down.
+    static var forTests: EngineConfig {
+        var config = EngineConfig()
+        config.kvCachePrefault = false
+        return config
+    }
+}
