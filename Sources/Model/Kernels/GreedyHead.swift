@@ -157,7 +157,9 @@ public struct GreedyHead: Sendable {
                 let scale = maxAbs / 127, inverse = scale > 0 ? 1 / scale : 0
                 var sum: Int32 = 0
                 for i in 0..<Self.block {
-                    let code = Int8(max(-127, min(127, (values[i] * inverse).rounded())))
+                    // |value · inverse| ≤ 127: adding and subtracting 1.5 · 2²³ rounds it to an integer (to even) in two
+                    // adds, where `rounded()` is a libm call per value; any rounding is correct, the bound uses the codes.
+                    let code = Int8(max(-127, min(127, (values[i] * inverse + 12_582_912) - 12_582_912)))
                     codes[r * columns + b * Self.block + i] = code
                     sum += Int32(code)
                     let error = values[i] - scale * Float(code)
