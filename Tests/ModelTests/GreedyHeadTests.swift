@@ -4,6 +4,12 @@ import XCTest
 
 /// GreedyHead: its bound holds, its kernel computes what the plain Swift pass does, and the token it finds is the
 /// full logits' argmax (lowest id on ties) — on random matrices with outliers and on the real model.
+private extension SeededGenerator {
+    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    /// Box–Muller.
+    mutating func normal() -> Double { (-2 * log(max(unit(), 1e-300))).squareRoot() * cos(2 * .pi * unit()) }
+}
+
 final class GreedyHeadTests: XCTestCase {
     /// A bf16 [rows, columns] matrix of values around ±0.05 with a few outliers (the real embedding has them), and
     /// x rows with outlier dimensions; deterministic.
@@ -13,7 +19,7 @@ final class GreedyHeadTests: XCTestCase {
         let rows: Int, columns: Int, n: Int
 
         init(rows: Int, columns: Int, n: Int, seed: UInt64) {
-            var generator = SplitMix(seed: seed)
+            var generator = SeededGenerator(seed: seed)
             self.rows = rows
             self.columns = columns
             self.n = n
@@ -23,20 +29,6 @@ final class GreedyHeadTests: XCTestCase {
             }
             x = (0..<n * columns).map { _ in Float(generator.normal()) * (generator.unit() < 0.02 ? 30 : 1) }
         }
-    }
-
-    private struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-        mutating func normal() -> Double { (-2 * log(max(unit(), 1e-300))).squareRoot() * cos(2 * .pi * unit()) }
     }
 
     /// The approximate pass's outputs for `head` on x, through `path`.
