@@ -39,7 +39,7 @@ final class GreedyHeadTests: XCTestCase {
         guard head.quantize(x, n: n, codes: &codes, blockScales: &blockScales, corrections: &corrections, norms: &norms) else { return nil }
         var upper = [Float](repeating: .nan, count: n * head.numPanels), lowerMax = [Float](repeating: -.infinity, count: n)
         head.approximate(codes: codes, blockScales: blockScales, corrections: corrections, norms: norms, n: n,
-                         panels: 0..<head.numPanels, panelsPerItem: head.numPanels, upper: &upper, lowerMax: &lowerMax, path: path)
+                         panelsPerItem: head.numPanels, upper: &upper, lowerMax: &lowerMax, path: path)
         return (upper, lowerMax)
     }
 

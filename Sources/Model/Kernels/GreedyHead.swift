@@ -120,7 +120,7 @@ public struct GreedyHead: Sendable {
         let upper = scratch.upper.pointer(atLeast: n * numPanels), exact = scratch.exact.pointer(atLeast: n * vocab), lowerMax = scratch.lowerMax.pointer(atLeast: numItems * n)
         lowerMax.update(repeating: -.infinity, count: numItems * n)
         approximate(codes: codes, blockScales: blockScales, corrections: corrections, norms: norms, n: n,
-                    panels: 0..<numPanels, panelsPerItem: panelsPerItem, upper: upper, lowerMax: lowerMax, path: path)
+                    panelsPerItem: panelsPerItem, upper: upper, lowerMax: lowerMax, path: path)
 
         // Per row: the threshold, the panels holding a candidate, their exact logits, the best.
         nonisolated(unsafe) let x = x, upper2 = upper, exact2 = exact, lowerMax2 = lowerMax, tokens = tokens
@@ -177,13 +177,13 @@ public struct GreedyHead: Sendable {
         return true
     }
 
-    /// The approximate pass (CGreedyHead.h) over `panels`, in items of `panelsPerItem` panels on the kernel
+    /// The approximate pass (CGreedyHead.h) over every panel, in items of `panelsPerItem` panels on the kernel
     /// threads; item i folds its rows' largest lower bounds into lowerMax[i · n + r].
     func approximate(codes: UnsafePointer<Int8>, blockScales: UnsafePointer<Float>, corrections: UnsafePointer<Int32>,
-                     norms: UnsafePointer<Float>, n: Int, panels range: Range<Int>, panelsPerItem: Int,
+                     norms: UnsafePointer<Float>, n: Int, panelsPerItem: Int,
                      upper: UnsafeMutablePointer<Float>, lowerMax: UnsafeMutablePointer<Float>, path: KernelPath) {
-        let numItems = (range.count + panelsPerItem - 1) / panelsPerItem
         let columns = columns, vocab = vocab, numPanels = numPanels
+        let numItems = (numPanels + panelsPerItem - 1) / panelsPerItem
         panels.withUnsafeBufferPointer { panels in
             scales.withUnsafeBufferPointer { scales in
                 errorNorms.withUnsafeBufferPointer { errorNorms in
@@ -194,7 +194,7 @@ public struct GreedyHead: Sendable {
                                                 scales = scales.baseAddress!, errorNorms = errorNorms.baseAddress!,
                                                 weightNorms = weightNorms.baseAddress!
                         KernelThreads.shared.forEach(numItems) { item, _ in
-                            let first = range.lowerBound + item * panelsPerItem, last = min(range.upperBound, first + panelsPerItem)
+                            let first = item * panelsPerItem, last = min(numPanels, first + panelsPerItem)
                             switch path {
                             case .avx512VNNI:
                                 ck_greedy_head_avx512vnni(codes, blockScales, corrections, norms, norms + n, n, columns, panels, scales,
@@ -233,11 +233,9 @@ public struct GreedyHead: Sendable {
                         let product = Float(dot) * scales[(p * nb + b) * panelRows + v % panelRows]
                         sum = sum.addingProduct(product, blockScales[r * nb + b])
                     }
-                    let approx = sum
                     let bound = (weightNorms[v] * norms[n + r]).addingProduct(errorNorms[v], norms[r])
-                    let panelUpper = v % panelRows == 0 ? approx + bound : max(upper[r * numPanels + p], approx + bound)
-                    upper[r * numPanels + p] = panelUpper
-                    lowerMax[r] = max(lowerMax[r], approx - bound)
+                    upper[r * numPanels + p] = v % panelRows == 0 ? sum + bound : max(upper[r * numPanels + p], sum + bound)
+                    lowerMax[r] = max(lowerMax[r], sum - bound)
                 }
             }
         }
