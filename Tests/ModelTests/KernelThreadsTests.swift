@@ -42,6 +42,43 @@ final class KernelThreadsTests: XCTestCase {
         XCTAssertEqual(seen.count, 2)
     }
 
+    /// Claiming: with `.ownShareFirst` each thread starts on its own contiguous share (the caller at item 0, the
+    /// worker at count / 2) and runs a share's items in order; with `.inOrder` both take items from the front.
+    func testThreadsStartOnTheirOwnShareOrTheFront() {
+        let pool = KernelThreads(numThreads: 2)
+        final class Log: @unchecked Sendable {
+            private let lock = NSLock()
+            private var entries: [(item: Int, thread: Int)] = []
+            func append(_ item: Int, _ thread: Int) { lock.withLock { entries.append((item, thread)) } }
+            func take() -> [(item: Int, thread: Int)] { lock.withLock { defer { entries = [] }; return entries } }
+        }
+        let log = Log()
+        func run(_ claiming: KernelThreads.Claiming) -> [[Int]] {
+            pool.forEach(8, claiming: claiming) { item, thread in
+                log.append(item, thread)
+                Thread.sleep(forTimeInterval: 0.002)
+            }
+            let entries = log.take()
+            XCTAssertEqual(entries.map(\.item).sorted(), Array(0..<8))
+            return (0..<2).map { thread in entries.filter { $0.thread == thread }.map(\.item) }
+        }
+        var workerStartedOwnShare = false, workerStartedFront = false
+        for _ in 0..<20 {
+            let byThread = run(.ownShareFirst)
+            XCTAssertEqual(byThread[0].first, 0)
+            for items in byThread {
+                XCTAssertEqual(items.filter { $0 < 4 }, items.filter { $0 < 4 }.sorted())
+                XCTAssertEqual(items.filter { $0 >= 4 }, items.filter { $0 >= 4 }.sorted())
+            }
+            workerStartedOwnShare = workerStartedOwnShare || byThread[1].first == 4
+            let inOrder = run(.inOrder)
+            workerStartedFront = workerStartedFront || (1...3).contains(inOrder[1].first ?? -1)
+        }
+        // A worker can be late (a busy machine), so these need only hold once in twenty jobs.
+        XCTAssert(workerStartedOwnShare, "the worker never started at its own share")
+        XCTAssert(workerStartedFront, "the worker never took an early item in order")
+    }
+
     /// Two callers at once (two engines in one process): both jobs complete, each item once.
     func testConcurrentCallersBothComplete() {
         let pool = KernelThreads(numThreads: 2)

@@ -92,7 +92,7 @@ struct BatchAttentionPlan {
             Kernels.gatherKV(layer: layer, kvHead: kvHead, blockTable: chunk.blockTable, count: chunk.contextLength, keysT: keys, values: values,
                              path: path)
         }
-        KernelThreads.shared.forEach(items.count) { index, worker in
+        KernelThreads.shared.forEach(items.count, claiming: .inOrder) { index, worker in
             let scores = scores + worker * scoresPerWorker
             do {
                 switch items[index] {
