@@ -19,9 +19,11 @@ INLINE AVX2 void weights16(const uint32_t *panel, long k, __m256 *lo, __m256 *hi
     *hi = _mm256_castsi256_ps(_mm256_and_si256(bits, _mm256_set1_epi32((int)0xFFFF0000u)));
 }
 
-/// sums[r][0..<16] = (first ? 0 : sums[r]) + Σ_{k < count} x[r, k] · panel[k] for r < R. Inlined with a constant R so the row loops unroll
-/// and the 2·R accumulators live in registers.
-INLINE AVX2 void tile(const float *x, long ldx, const int R, const uint32_t *panel, long count, float *sums, const int prefetch, const int first) {
+/// out[r · ldOut ..< +16] = (first ? 0 : sums[r]) + Σ_{k < count} x[r, k] · panel[k] for r < R: `out` is `sums` (ldOut
+/// 16) until a full panel's last block, whose results go straight to y. Inlined with a constant R so the row loops
+/// unroll and the 2·R accumulators live in registers.
+INLINE AVX2 void tile(const float *x, long ldx, const int R, const uint32_t *panel, long count, const float *sums, float *out, long ldOut,
+                      const int prefetch, const int first) {
     __m256 lo[6], hi[6];
     for (int r = 0; r < R; r++) {
         lo[r] = first ? _mm256_setzero_ps() : _mm256_loadu_ps(sums + 16 * r);
@@ -39,12 +41,14 @@ INLINE AVX2 void tile(const float *x, long ldx, const int R, const uint32_t *pan
             hi[r] = _mm256_fmadd_ps(s, wh, hi[r]);
         }
     }
-    for (int r = 0; r < R; r++) { _mm256_storeu_ps(sums + 16 * r, lo[r]); _mm256_storeu_ps(sums + 16 * r + 8, hi[r]); }
+    for (int r = 0; r < R; r++) { _mm256_storeu_ps(out + ldOut * r, lo[r]); _mm256_storeu_ps(out + ldOut * r + 8, hi[r]); }
 }
 
 #define TILE(R) \
-    static AVX2 __attribute__((noinline)) void tile##R(const float *x, long ldx, const uint32_t *panel, long count, float *sums, int prefetch, int first) { \
-        if (prefetch) tile(x, ldx, R, panel, count, sums, 1, first); else tile(x, ldx, R, panel, count, sums, 0, first); \
+    static AVX2 __attribute__((noinline)) void tile##R(const float *x, long ldx, const uint32_t *panel, long count, const float *sums, \
+                                                       float *out, long ldOut, int prefetch, int first) { \
+        if (prefetch) tile(x, ldx, R, panel, count, sums, out, ldOut, 1, first); \
+        else tile(x, ldx, R, panel, count, sums, out, ldOut, 0, first); \
     }
 TILE(3) TILE(4) TILE(5) TILE(6)
 
@@ -107,25 +111,27 @@ AVX2 void ck_bf16_gemm_avx2(const float *x, long n, const uint32_t *panels, long
     const long numTiles = (n + 5) / 6;
     for (long p = firstPanel; p < lastPanel; p++) {
         const uint32_t *panel = panels + p * stride;
+        const long outputs = rows - PANEL * p < PANEL ? rows - PANEL * p : PANEL;
         for (long k = 0; k < columns; k += PANEL_BLOCK) {
             const long count = columns - k < PANEL_BLOCK ? columns - k : PANEL_BLOCK;
+            const int direct = k + PANEL_BLOCK >= columns && outputs == PANEL;
             long t = 0;
             for (long tileIndex = 0; tileIndex < numTiles; tileIndex++) {
                 const long tileRows = n / numTiles + (tileIndex < n % numTiles ? 1 : 0);
-                const float *xt = x + t * columns + k;
-                float *st = sums + 16 * t;
+                const float *xt = x + t * columns + k, *st = sums + 16 * t;
+                float *out = direct ? y + t * rows + PANEL * p : sums + 16 * t;
+                const long ldOut = direct ? rows : 16;
                 const int prefetch = tileIndex == 0;
                 switch (tileRows) {
-                case 6: tile6(xt, columns, panel + 8 * k, count, st, prefetch, k == 0); break;
-                case 5: tile5(xt, columns, panel + 8 * k, count, st, prefetch, k == 0); break;
-                case 4: tile4(xt, columns, panel + 8 * k, count, st, prefetch, k == 0); break;
-                default: tile3(xt, columns, panel + 8 * k, count, st, prefetch, k == 0); break;
+                case 6: tile6(xt, columns, panel + 8 * k, count, st, out, ldOut, prefetch, k == 0); break;
+                case 5: tile5(xt, columns, panel + 8 * k, count, st, out, ldOut, prefetch, k == 0); break;
+                case 4: tile4(xt, columns, panel + 8 * k, count, st, out, ldOut, prefetch, k == 0); break;
+                default: tile3(xt, columns, panel + 8 * k, count, st, out, ldOut, prefetch, k == 0); break;
                 }
                 t += tileRows;
             }
         }
-        const long outputs = rows - PANEL * p < PANEL ? rows - PANEL * p : PANEL;
-        for (long r = 0; r < n; r++) storeRow(sums + 16 * r, y + r * rows + PANEL * p, outputs);
+        if (outputs < PANEL) for (long r = 0; r < n; r++) storeRow(sums + 16 * r, y + r * rows + PANEL * p, outputs);
     }
 }
 

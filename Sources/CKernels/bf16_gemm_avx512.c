@@ -23,9 +23,11 @@ INLINE AVX512 __m512 weights16(const uint32_t *panel, long k) {
     return _mm512_castsi512_ps(_mm512_and_si512(bits, _mm512_set1_epi32((int)0xFFFF0000u)));
 }
 
-/// sums[r][0..<16] = (first ? 0 : sums[r]) + Σ_{k < count} x[r, k] · panel[k] for r < R (constant after inlining). The broadcast of
-/// x[r, k] folds into the FMA as a memory operand.
-INLINE AVX512 void tile(const float *x, long ldx, const int R, const uint32_t *panel, long count, float *sums, const int prefetch, const int first) {
+/// out[r · ldOut ..< +16] = (first ? 0 : sums[r]) + Σ_{k < count} x[r, k] · panel[k] for r < R (constant after
+/// inlining). `out` is `sums` (ldOut 16) until a panel's last block, whose results go straight to y. The broadcast
+/// of x[r, k] folds into the FMA as a memory operand.
+INLINE AVX512 void tile(const float *x, long ldx, const int R, const uint32_t *panel, long count, const float *sums, float *out, long ldOut,
+                        const int prefetch, const int first) {
     __m512 a[MAX_TILE_ROWS];
     for (int r = 0; r < R; r++) a[r] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 16 * r);
     const char *ahead = (const char *)panel + PREFETCH_DISTANCE;
@@ -34,13 +36,14 @@ INLINE AVX512 void tile(const float *x, long ldx, const int R, const uint32_t *p
         const __m512 w = weights16(panel, k);
         for (int r = 0; r < R; r++) a[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r * ldx + k]), w, a[r]);
     }
-    for (int r = 0; r < R; r++) _mm512_storeu_ps(sums + 16 * r, a[r]);
+    for (int r = 0; r < R; r++) _mm512_storeu_ps(out + ldOut * r, a[r]);
 }
 
-typedef void TileFunction(const float *, long, const uint32_t *, long, float *, int, int);
+typedef void TileFunction(const float *, long, const uint32_t *, long, const float *, float *, long, int, int);
 #define TILE(R) \
-    static AVX512 __attribute__((noinline)) void tile##R(const float *x, long ldx, const uint32_t *panel, long count, float *sums, int prefetch, int first) { \
-        if (prefetch) tile(x, ldx, R, panel, count, sums, 1, first); else tile(x, ldx, R, panel, count, sums, 0, first); \
+    static AVX512 __attribute__((noinline)) void tile##R(const float *x, long ldx, const uint32_t *panel, long count, const float *sums, \
+                                                         float *out, long ldOut, int prefetch, int first) { \
+        if (prefetch) tile(x, ldx, R, panel, count, sums, out, ldOut, 1, first); else tile(x, ldx, R, panel, count, sums, out, ldOut, 0, first); \
     }
 TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10) TILE(11) TILE(12) TILE(13) TILE(14) TILE(15) TILE(16)
 static TileFunction *const tiles[MAX_TILE_ROWS + 1] = {
@@ -51,7 +54,8 @@ static TileFunction *const tiles[MAX_TILE_ROWS + 1] = {
 /// feeds two FMAs, so a k step loads R + 2 operands for 2R FMAs instead of R + 1 for R: a 16-row step was bound by
 /// loads, not FMAs. Each lane's chain is `tile`'s, so the results are the same bits. Used from PAIR_MIN_ROWS rows
 /// (prefill, verify chunks): measured slower below, where the weights' DRAM stream rather than the loads sets the pace.
-INLINE AVX512 void pairTile(const float *x, long ldx, const int R, const uint32_t *p0, const uint32_t *p1, long count, float *sums, const int prefetch, const int first) {
+INLINE AVX512 void pairTile(const float *x, long ldx, const int R, const uint32_t *p0, const uint32_t *p1, long count, const float *sums,
+                            float *out, long ldOut, const int prefetch, const int first) {
     __m512 a[MAX_PAIR_TILE_ROWS][2];
     for (int r = 0; r < R; r++) {
         a[r][0] = first ? _mm512_setzero_ps() : _mm512_loadu_ps(sums + 32 * r);
@@ -71,15 +75,17 @@ INLINE AVX512 void pairTile(const float *x, long ldx, const int R, const uint32_
         }
     }
     for (int r = 0; r < R; r++) {
-        _mm512_storeu_ps(sums + 32 * r, a[r][0]);
-        _mm512_storeu_ps(sums + 32 * r + 16, a[r][1]);
+        _mm512_storeu_ps(out + ldOut * r, a[r][0]);
+        _mm512_storeu_ps(out + ldOut * r + 16, a[r][1]);
     }
 }
 
-typedef void PairTileFunction(const float *, long, const uint32_t *, const uint32_t *, long, float *, int, int);
+typedef void PairTileFunction(const float *, long, const uint32_t *, const uint32_t *, long, const float *, float *, long, int, int);
 #define PAIR_TILE(R) \
-    static AVX512 __attribute__((noinline)) void pairTile##R(const float *x, long ldx, const uint32_t *p0, const uint32_t *p1, long count, float *sums, int prefetch, int first) { \
-        if (prefetch) pairTile(x, ldx, R, p0, p1, count, sums, 1, first); else pairTile(x, ldx, R, p0, p1, count, sums, 0, first); \
+    static AVX512 __attribute__((noinline)) void pairTile##R(const float *x, long ldx, const uint32_t *p0, const uint32_t *p1, long count, \
+                                                             const float *sums, float *out, long ldOut, int prefetch, int first) { \
+        if (prefetch) pairTile(x, ldx, R, p0, p1, count, sums, out, ldOut, 1, first); \
+        else pairTile(x, ldx, R, p0, p1, count, sums, out, ldOut, 0, first); \
     }
 PAIR_TILE(3) PAIR_TILE(4) PAIR_TILE(5) PAIR_TILE(6) PAIR_TILE(7) PAIR_TILE(8) PAIR_TILE(9) PAIR_TILE(10) PAIR_TILE(11) PAIR_TILE(12)
 static PairTileFunction *const pairTiles[MAX_PAIR_TILE_ROWS + 1] = {
@@ -138,15 +144,21 @@ AVX512 void ck_bf16_gemm_avx512(const float *x, long n, const uint32_t *panels, 
     const long numPairTiles = (n + MAX_PAIR_TILE_ROWS - 1) / MAX_PAIR_TILE_ROWS;
     for (; n >= PAIR_MIN_ROWS && p + 1 < lastPanel; p += 2) {
         const uint32_t *p0 = panels + p * stride, *p1 = p0 + stride;
+        // Both panels full: the last block's results go straight to y.
+        const int direct = rows >= PANEL * (p + 2);
         for (long k = 0; k < columns; k += PANEL_BLOCK) {
             const long count = columns - k < PANEL_BLOCK ? columns - k : PANEL_BLOCK;
+            const int last = k + PANEL_BLOCK >= columns;
             long t = 0;
             for (long tileIndex = 0; tileIndex < numPairTiles; tileIndex++) {
                 const long tileRows = n / numPairTiles + (tileIndex < n % numPairTiles ? 1 : 0);
-                pairTiles[tileRows](x + t * columns + k, columns, p0 + 8 * k, p1 + 8 * k, count, sums + 32 * t, tileIndex == 0, k == 0);
+                float *out = last && direct ? y + t * rows + PANEL * p : sums + 32 * t;
+                pairTiles[tileRows](x + t * columns + k, columns, p0 + 8 * k, p1 + 8 * k, count, sums + 32 * t, out,
+                                    last && direct ? rows : 32, tileIndex == 0, k == 0);
                 t += tileRows;
             }
         }
+        if (direct) continue;
         for (int half = 0; half < 2; half++) {
             const long q = p + half, outputs = rows - PANEL * q < PANEL ? rows - PANEL * q : PANEL;
             for (long r = 0; r < n; r++) storeRow(sums + 32 * r + 16 * half, y + r * rows + PANEL * q, outputs);
@@ -155,17 +167,19 @@ AVX512 void ck_bf16_gemm_avx512(const float *x, long n, const uint32_t *panels, 
     const long numTiles = (n + MAX_TILE_ROWS - 1) / MAX_TILE_ROWS;
     for (; p < lastPanel; p++) {
         const uint32_t *panel = panels + p * stride;
+        const long outputs = rows - PANEL * p < PANEL ? rows - PANEL * p : PANEL;
         for (long k = 0; k < columns; k += PANEL_BLOCK) {
             const long count = columns - k < PANEL_BLOCK ? columns - k : PANEL_BLOCK;
+            const int direct = k + PANEL_BLOCK >= columns && outputs == PANEL;
             long t = 0;
             for (long tileIndex = 0; tileIndex < numTiles; tileIndex++) {
                 const long tileRows = n / numTiles + (tileIndex < n % numTiles ? 1 : 0);
-                tiles[tileRows](x + t * columns + k, columns, panel + 8 * k, count, sums + 16 * t, tileIndex == 0, k == 0);
+                tiles[tileRows](x + t * columns + k, columns, panel + 8 * k, count, sums + 16 * t,
+                                direct ? y + t * rows + PANEL * p : sums + 16 * t, direct ? rows : 16, tileIndex == 0, k == 0);
                 t += tileRows;
             }
         }
-        const long outputs = rows - PANEL * p < PANEL ? rows - PANEL * p : PANEL;
-        for (long r = 0; r < n; r++) storeRow(sums + 16 * r, y + r * rows + PANEL * p, outputs);
+        if (outputs < PANEL) for (long r = 0; r < n; r++) storeRow(sums + 16 * r, y + r * rows + PANEL * p, outputs);
     }
 }
 
