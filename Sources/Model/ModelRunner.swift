@@ -27,6 +27,10 @@ public final class ModelRunner {
     private var argmaxTokens: [Int] = []
     private var isArgmaxOnly: [Bool] = []
     private var greedyTokens: [Int] = []
+    /// Per batch row of the current forward: its position in its sequence, and its K/V's cache slot
+    /// (block · blockSize + slot in block).
+    private var rowPositions: [Int] = []
+    private var rowCacheSlots: [Int] = []
     /// Rows of logits the last forward produced, in batch order of `logitIndices`.
     public private(set) var numLogitRows = 0
 
@@ -63,41 +67,27 @@ public final class ModelRunner {
         let keys = keyGather.pointer(atLeast: attentionPlan.gatherCount), values = valueGather.pointer(atLeast: attentionPlan.gatherCount)
         let scoreRows = scores.pointer(atLeast: attentionPlan.scoresPerWorker * Kernels.numThreads)
 
-        // x = embedding[tokens]
+        // x = embedding[tokens]; each row's position and cache slot
+        rowPositions.removeAll(keepingCapacity: true)
+        rowCacheSlots.removeAll(keepingCapacity: true)
         var row = 0
         for sequence in batch.sequences {
-            for token in sequence.tokens {
+            for (i, token) in sequence.tokens.enumerated() {
                 w.embedding.copyRow(token, to: x + row * h)
+                let position = sequence.numCachedTokens + i
+                rowPositions.append(position)
+                rowCacheSlots.append(sequence.blockTable[position / cache.blockSize] * cache.blockSize + position % cache.blockSize)
                 row += 1
             }
         }
+        w.layers[0].attentionNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
 
         for (layerIndex, layer) in w.layers.enumerated() {
             let view = cache.layerView(layerIndex)
 
-            // Attention block: x += o(attention(rope(q), rope(k), v)) of rmsnorm(x)
-            layer.attentionNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: n, dim: h, eps: c.rmsNormEps) }
+            // Attention block: x += o(attention(rope(q), rope(k), v)) of xn = rmsnorm(x)
             layer.qkv.apply(xn, qkvOut, n: n, path: kernelPath)
-            var t = 0
-            for sequence in batch.sequences {
-                for i in 0..<sequence.tokens.count {
-                    let position = sequence.numCachedTokens + i
-                    let row = qkvOut + t * qkvDim
-                    model.rope.cos.withUnsafeBufferPointer { cos in
-                        model.rope.sin.withUnsafeBufferPointer { sin in
-                            let angle = position * model.rope.halfDim
-                            Kernels.applyRope(row, numHeads: c.numHeads, headDim: hd, cos: cos.baseAddress! + angle, sin: sin.baseAddress! + angle)
-                            Kernels.applyRope(row + qDim, numHeads: c.numKVHeads, headDim: hd, cos: cos.baseAddress! + angle, sin: sin.baseAddress! + angle)
-                        }
-                    }
-                    let block = sequence.blockTable[position / cache.blockSize], slot = position % cache.blockSize
-                    for kvHead in 0..<c.numKVHeads {
-                        view.store(key: row + qDim + kvHead * hd, value: row + qDim + kvDim + kvHead * hd,
-                                   block: block, kvHead: kvHead, slot: slot, path: kernelPath)
-                    }
-                    t += 1
-                }
-            }
+            ropeAndStore(qkvOut, n: n, in: view)
             attentionPlan.run(layer: view, q: qkvOut, qStride: qkvDim, out: attnOut, gatheredKeys: keys, gatheredValues: values, scores: scoreRows, path: kernelPath)
 
             // After the last layer's attention (its K/V are cached) only the rows that get logits matter: the rest
@@ -110,22 +100,52 @@ public final class ModelRunner {
                 keepLogitRows(of: batch, in: attnOut, width: qDim)
             }
             layer.output.apply(attnOut, proj, n: m, path: kernelPath)
-            Kernels.add(x, proj, count: m * h)
+            layer.ffnNorm.withUnsafeBufferPointer { Kernels.addRMSNorm(x, adding: proj, weight: $0.baseAddress!, xn, n: m, dim: h, eps: c.rmsNormEps) }
 
-            // Feed-forward block: x += down(silu(gate(xn)) · up(xn)), xn = rmsnorm(x)
-            layer.ffnNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: m, dim: h, eps: c.rmsNormEps) }
+            // Feed-forward block: x += down(silu(gate(xn)) · up(xn)) of xn = rmsnorm(x); in the same pass over x, xn =
+            // the next layer's input norm of x (after the last layer, the final norm).
             layer.gateUp.apply(xn, gu, n: m, path: kernelPath)
             Kernels.siluMul(gu, act, n: m, dim: ffn, path: kernelPath)
             layer.down.apply(act, proj, n: m, path: kernelPath)
-            Kernels.add(x, proj, count: m * h)
+            let nextNorm = layerIndex + 1 < w.layers.count ? w.layers[layerIndex + 1].attentionNorm : w.finalNorm
+            nextNorm.withUnsafeBufferPointer { Kernels.addRMSNorm(x, adding: proj, weight: $0.baseAddress!, xn, n: m, dim: h, eps: c.rmsNormEps) }
         }
 
-        // Logits: final norm + LM head on the rows someone samples from (x's first rows, see above).
+        // Logits: the LM head on the rows someone samples from (xn's first rows, final-normed above).
         let rows = batch.numLogitRows
         numLogitRows = rows
         guard rows > 0 else { return }
-        w.finalNorm.withUnsafeBufferPointer { Kernels.rmsNorm(x, weight: $0.baseAddress!, xn, n: rows, dim: h, eps: c.rmsNormEps) }
         applyHead(xn, rows: rows, batch: batch)
+    }
+
+    /// RoPE on each row's query and key heads, then its key and value into the cache slot `rowCacheSlots` names,
+    /// rows split over the kernel threads (each row writes its own slot).
+    private func ropeAndStore(_ qkvOut: UnsafeMutablePointer<Float>, n: Int, in view: PagedLayerView) {
+        let c = model.config, hd = c.headDim, qDim = c.numHeads * hd, kvDim = c.numKVHeads * hd, qkvDim = qDim + 2 * kvDim
+        let halfDim = model.rope.halfDim, blockSize = cache.blockSize, path = kernelPath
+        let rowsPerItem = 4, numItems = (n + rowsPerItem - 1) / rowsPerItem
+        rowPositions.withUnsafeBufferPointer { positions in
+            rowCacheSlots.withUnsafeBufferPointer { slots in
+                model.rope.cos.withUnsafeBufferPointer { cos in
+                    model.rope.sin.withUnsafeBufferPointer { sin in
+                        // The threads share these pointers (valid for the whole call) and write disjoint rows and slots.
+                        nonisolated(unsafe) let qkvOut = qkvOut, positions = positions, slots = slots, cos = cos, sin = sin
+                        KernelThreads.shared.forEach(numItems) { item, _ in
+                            for t in item * rowsPerItem..<min(n, (item + 1) * rowsPerItem) {
+                                let row = qkvOut + t * qkvDim, angle = positions[t] * halfDim
+                                let (cosines, sines) = (cos.baseAddress! + angle, sin.baseAddress! + angle)
+                                Kernels.applyRope(row, numHeads: c.numHeads, headDim: hd, cos: cosines, sin: sines)
+                                Kernels.applyRope(row + qDim, numHeads: c.numKVHeads, headDim: hd, cos: cosines, sin: sines)
+                                for kvHead in 0..<c.numKVHeads {
+                                    view.store(key: row + qDim + kvHead * hd, value: row + qDim + kvDim + kvHead * hd,
+                                               block: slots[t] / blockSize, kvHead: kvHead, slot: slots[t] % blockSize, path: path)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The LM head on the `rows` normed rows: full logits, except that rows of argmax-only sequences get just

@@ -22,6 +22,20 @@ extension Kernels {
         }
     }
 
+    /// x += y, then out = rmsnorm(x) · weight, for each of `n` rows of width `dim`: the residual add after a block and
+    /// the next block's input norm in one pass over each row, rows split over the kernel threads (between two GEMMs
+    /// one core alone would otherwise do both passes while the other waits). Bit for bit `add`, then `rmsNorm`.
+    static func addRMSNorm(_ x: UnsafeMutablePointer<Float>, adding y: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                           _ out: UnsafeMutablePointer<Float>, n: Int, dim: Int, eps: Float) {
+        let rowsPerItem = 4, numItems = (n + rowsPerItem - 1) / rowsPerItem
+        nonisolated(unsafe) let x = x, y = y, weight = weight, out = out
+        KernelThreads.shared.forEach(numItems) { item, _ in
+            let first = item * rowsPerItem, rows = min(rowsPerItem, n - first)
+            add(x + first * dim, y + first * dim, count: rows * dim)
+            rmsNorm(x + first * dim, weight: weight, out + first * dim, n: rows, dim: dim, eps: eps)
+        }
+    }
+
     /// SwiGLU: gateUp rows hold [gate | up], each `dim` wide; out[i] = silu(gate[i]) * up[i]. Rows are split over
     /// the kernel threads: at batched-decode and prefill sizes the exps are ~2% of a step, which one core alone
     /// would spend while the other waits for the next GEMM.
