@@ -48,10 +48,13 @@ extension Kernels {
         }
     }
 
-    /// `siluMul` on one thread. The loop below is the reference path; the others run `ck_silu_mul_avx2`.
+    /// `siluMul` on one thread. The loop below is the reference path; the others run `ck_silu_mul_avx2` (or its
+    /// AVX-512 twin, the same bits).
     @inline(__always)
     private static func siluMulRows(_ gateUp: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, n: Int, dim: Int, path: KernelPath) {
-        if path.usesCActivations { return ck_silu_mul_avx2(gateUp, out, n, dim) }
+        if path.usesCActivations {
+            return path.attentionKernel == .avx512 ? ck_silu_mul_avx512(gateUp, out, n, dim) : ck_silu_mul_avx2(gateUp, out, n, dim)
+        }
         for t in 0..<n {
             let gate = gateUp + t * 2 * dim, up = gate + dim, dst = out + t * dim
             var i = 0
