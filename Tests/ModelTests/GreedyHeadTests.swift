@@ -43,20 +43,19 @@ final class GreedyHeadTests: XCTestCase {
         return (upper, lowerMax)
     }
 
-    /// The AVX-512 VNNI kernel gives the plain Swift pass's bits (same integer dots, same FMA order), including a
-    /// partial last panel and rows past the kernel's 8-row tiles.
-    func testKernelMatchesReference() throws {
-        guard KernelPath.avx512VNNI.isSupported else {
-            print("note: kernel path avx512-vnni not tested: this CPU lacks its instructions")
-            return
-        }
+    /// Each kernel (AVX-512 VNNI; AVX2's sign trick, on every path that runs it) gives the plain Swift pass's bits
+    /// (same integer dots, same FMA order), including a partial last panel and rows past the kernels' row tiles.
+    func testKernelsMatchReference() throws {
+        let kernelPaths = KernelPath.testedPaths().filter { GreedyHead.isAvailable(on: $0) }
         for (rows, n) in [(200, 1), (200, 9), (53, 16)] {
             let c = Case(rows: rows, columns: 96, n: n, seed: UInt64(rows * 31 + n))
             let head = try XCTUnwrap(GreedyHead(lmHead: WeightMatrix(rows: rows, columns: 96, bf16: c.bits, coded: false)))
-            let kernel = try XCTUnwrap(approximate(head, c.x, n: n, path: .avx512VNNI))
             let reference = try XCTUnwrap(approximate(head, c.x, n: n, path: .reference))
-            XCTAssertEqual(kernel.upper.map(\.bitPattern), reference.upper.map(\.bitPattern), "rows \(rows), n \(n)")
-            XCTAssertEqual(kernel.lowerMax.map(\.bitPattern), reference.lowerMax.map(\.bitPattern), "rows \(rows), n \(n)")
+            for path in kernelPaths {
+                let kernel = try XCTUnwrap(approximate(head, c.x, n: n, path: path))
+                XCTAssertEqual(kernel.upper.map(\.bitPattern), reference.upper.map(\.bitPattern), "\(path.rawValue): rows \(rows), n \(n)")
+                XCTAssertEqual(kernel.lowerMax.map(\.bitPattern), reference.lowerMax.map(\.bitPattern), "\(path.rawValue): rows \(rows), n \(n)")
+            }
         }
     }
 
@@ -136,22 +135,24 @@ final class GreedyHeadTests: XCTestCase {
             ScheduledChunk(tokens: tokens, numCachedTokens: 0, blockTable: table, logitIndices: Array(tokens.indices))
         }
         let flags = sequences.indices.map { $0 % 3 != 0 }
-        let full = ModelRunner(model: model, numBlocks: next)
-        try full.forward(ForwardBatch(chunks))
-        let mixed = ModelRunner(model: model, numBlocks: next)
-        try mixed.forward(ForwardBatch(chunks, argmaxOnly: flags))
-        var row = 0, checked = 0
-        for (s, tokens) in sequences.enumerated() {
-            for _ in tokens {
-                if flags[s] {
-                    XCTAssertEqual(mixed.argmax(row: row), full.argmax(row: row), "sequence \(s), row \(row)")
-                    checked += 1
-                } else {
-                    XCTAssertEqual(mixed.withLogits(row: row) { Array($0) }, full.withLogits(row: row) { Array($0) }, "row \(row)")
+        for path in KernelPath.testedPaths().filter({ GreedyHead.isAvailable(on: $0) }) {
+            let full = ModelRunner(model: model, numBlocks: next, kernelPath: path)
+            try full.forward(ForwardBatch(chunks))
+            let mixed = ModelRunner(model: model, numBlocks: next, kernelPath: path)
+            try mixed.forward(ForwardBatch(chunks, argmaxOnly: flags))
+            var row = 0, checked = 0
+            for (s, tokens) in sequences.enumerated() {
+                for _ in tokens {
+                    if flags[s] {
+                        XCTAssertEqual(mixed.argmax(row: row), full.argmax(row: row), "\(path.rawValue): sequence \(s), row \(row)")
+                        checked += 1
+                    } else {
+                        XCTAssertEqual(mixed.withLogits(row: row) { Array($0) }, full.withLogits(row: row) { Array($0) }, "\(path.rawValue): row \(row)")
+                    }
+                    row += 1
                 }
-                row += 1
             }
+            print("GreedyHead on smol (\(path.rawValue)): \(checked) argmax-only rows equal the full argmax")
         }
-        print("GreedyHead on smol: \(checked) argmax-only rows equal the full argmax")
     }
 }

@@ -18,4 +18,11 @@ void ck_greedy_head_avx512vnni(const int8_t *xq, const float *xScales, const int
                                const float *errorNorms, const float *weightNorms, long vocab, long firstPanel,
                                long lastPanel, float *upper, long ldUpper, float *lowerMax);
 
+// The same for AVX2 + FMA, with the same bits: it forms the integer dots directly, so it takes no corrections.
+// Call only when ck_cpu_features() has CK_AVX2_FMA.
+void ck_greedy_head_avx2(const int8_t *xq, const float *xScales, const float *xNorms, const float *dxNorms, long n,
+                         long columns, const uint8_t *panels, const float *scales, const float *errorNorms,
+                         const float *weightNorms, long vocab, long firstPanel, long lastPanel, float *upper,
+                         long ldUpper, float *lowerMax);
+
 #endif

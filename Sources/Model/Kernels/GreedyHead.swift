@@ -17,7 +17,9 @@ import Foundation
 /// Measured: 1–25 candidates of 49152 at the fixture prompts' positions, 5–7 panels a row in the server under
 /// scripts/load.py (a bound of 1–2 where the true error is about 0.3; one scale per row for x or for w left
 /// hundreds to thousands: both have outlier dimensions). The approximate pass is vpdpbusd-bound (one a cycle here):
-/// 1.1 ms for 16 rows against 2.2 ms for the bf16 LM head.
+/// 1.1 ms for 16 rows against 2.2 ms for the bf16 LM head. Without VNNI (AVX2, AVX-512 F) a kernel with the same
+/// bits takes eight instructions where vpdpbusd takes one, and still pays: forced onto those paths on this Zen 5,
+/// c=16 +5% (AVX2) and about +2% (AVX-512), c=1 +10% and +1–10%.
 public struct GreedyHead: Sendable {
     static let block = 32
     static let panelRows = 16
@@ -39,8 +41,14 @@ public struct GreedyHead: Sendable {
         ProcessInfo.processInfo.environment["SERVE_GREEDY_HEAD"] != "off" && KernelPath.supported.contains { isAvailable(on: $0) }
     }
 
-    /// Whether `path` has the approximate pass. Other paths compute every logit.
-    public static func isAvailable(on path: KernelPath) -> Bool { path == .avx512VNNI && path.isSupported }
+    /// Whether `path` has the approximate pass: vpdpbusd on AVX-512 VNNI, the sign trick on the AVX2 paths (and on
+    /// AVX-512 without VNNI). Other paths compute every logit.
+    public static func isAvailable(on path: KernelPath) -> Bool {
+        switch path {
+        case .avx2, .avxVNNI, .avx512, .avx512VNNI: path.isSupported
+        case .reference, .avx512BF16: false
+        }
+    }
 
     /// nil unless `lmHead` holds bf16 weights (the exact pass reads its panels), finite, with columns a multiple of 32.
     public init?(lmHead: WeightMatrix) {
@@ -199,6 +207,9 @@ public struct GreedyHead: Sendable {
                             case .avx512VNNI:
                                 ck_greedy_head_avx512vnni(codes, blockScales, corrections, norms, norms + n, n, columns, panels, scales,
                                                           errorNorms, weightNorms, vocab, first, last, upper, numPanels, lowerMax + item * n)
+                            case .avx2, .avxVNNI, .avx512:
+                                ck_greedy_head_avx2(codes, blockScales, norms, norms + n, n, columns, panels, scales,
+                                                    errorNorms, weightNorms, vocab, first, last, upper, numPanels, lowerMax + item * n)
                             default:
                                 Self.approximateReference(codes: codes, blockScales: blockScales, corrections: corrections, norms: norms,
                                                           n: n, columns: columns, panels: panels, scales: scales, errorNorms: errorNorms,
