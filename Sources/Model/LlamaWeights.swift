@@ -18,8 +18,8 @@ public struct LlamaWeights: Sendable {
     public var finalNorm: [Float]      // [hidden]
     /// The LM head; the embedding itself when tied.
     public var lmHead: WeightMatrix    // [vocab, hidden]
-    /// An int8 copy of the LM head that finds greedy tokens without every logit (see GreedyHead); nil where no
-    /// kernel reads it or the head is not bf16.
+    /// An int8 copy of the LM head that finds greedy tokens without every logit (see GreedyHead), made by
+    /// `LlamaModel(directory:)`; nil where no kernel reads it, the head is not bf16, or the model is a draft.
     public var greedyHead: GreedyHead?
 
     /// What a matrix is for: the format a loader picks may depend on it (see `WeightFormat.blockFormat`).
@@ -65,6 +65,5 @@ public struct LlamaWeights: Sendable {
             layerLoaded(i)
             return layer
         }
-        greedyHead = GreedyHead.isWanted ? GreedyHead(lmHead: lmHead) : nil
     }
 }

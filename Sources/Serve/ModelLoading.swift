@@ -35,7 +35,7 @@ private let vocabularyProbe = "Speculative decoding: the draft's tokens are the 
 extension ServedModel {
     /// A draft model must speak the target's vocabulary: same size and the same tokenizer's ids for every piece.
     static func loadDraftModel(_ directory: URL, target: LlamaModel, tokenizer: Tokenizer, format: WeightFormat = .bf16) throws -> LlamaModel {
-        let draft = try LlamaModel(directory: directory, format: format)
+        let draft = try LlamaModel(directory: directory, format: format, greedyHead: false)
         let mismatch = ServeError.draftVocabularyMismatch(
             path: directory.path, draft: draft.config.vocabSize, target: target.config.vocabSize)
         guard draft.config.vocabSize == target.config.vocabSize else { throw mismatch }

@@ -130,6 +130,15 @@ struct SpeculationEngineTests {
         #expect(counter(registry, "serve_spec_decode_num_drafts_total") == 0)
     }
 
+    /// A draft model that shares the target's vocabulary loads, without the LM head's int8 copy for greedy rows
+    /// (its proposer always needs distributions), which the target keeps where a kernel path reads it.
+    @Test func draftLoadsWithoutGreedyHead() throws {
+        let fixture = try EngineFixture.shared
+        let draft = try ServedModel.loadDraftModel(EngineFixture.directory, target: fixture.model, tokenizer: fixture.tokenizer)
+        #expect(draft.weights.greedyHead == nil)
+        #expect((fixture.model.weights.greedyHead != nil) == GreedyHead.isWanted)
+    }
+
     /// A draft model must share the target's vocabulary; startup refuses one that does not, naming it.
     @Test func draftWithAnotherVocabularyIsRefused() throws {
         let fixture = try EngineFixture.shared
