@@ -2,7 +2,9 @@
 """Our server next to llama.cpp's llama-server, per weight class, on the same load. Standard library only.
 
 For each --class NAME=GGUF (bf16, q8_0, q4_0): start our server with --dtype NAME, run the measurements, stop it;
-start llama-server on the GGUF, run the same, stop it. One server at a time (the machine has 2 cores).
+start llama-server on the GGUF, run the same, stop it. One server at a time (the machine has 2 cores). These VMs drift
+by ~10% within minutes, which falls on one side or the other; --interleave N keeps both servers up (each idle while
+the other is measured) and alternates identical loads between them, N rounds per concurrency, so it falls on both.
 
   python3 scripts/compare_llama.py --serve .build/release/serve --model weights/smol-135m \\
       --llama-server ~/llama.cpp/build/bin/llama-server \\
@@ -28,6 +30,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -293,6 +296,67 @@ def run_llama(args, name, gguf, log_dir, rng):
     return out
 
 
+def run_interleaved(args, name, gguf, our_server, log_dir, rng):
+    """`--interleave N`: ours and llama-server up at once, each concurrency measured in N rounds that send the same
+    load to both, in alternating order (ours first in odd rounds), and each TTFT prompt sent to both likewise. Drift
+    of the machine over minutes (~10% here) then falls on both sides alike. Per side: the median of the rounds'
+    tok/s and the p50 of the TTFTs; also the median of the per-round ratios."""
+    ours_out, llama_out = {"throughput": {}, "ttft": {}}, {"throughput": {}, "ttft": {}}
+    print(f"\n== {our_server.name}: {' '.join(our_server.command)}", flush=True)
+    our_server.wait_ready(args.start_timeout)
+    warm_up(our_server, args)
+    slots = {c: max(args.llama_min_slots, c) for c in args.concurrency}
+    try:
+        for n in sorted(set(slots.values())):
+            port = free_port()
+            llama = Server(f"llama.cpp {name} -np {n}", llama_command(args, gguf, port, n, args.slot_ctx), port, log_dir)
+            print(f"== {llama.name}: {' '.join(llama.command)}", flush=True)
+            try:
+                llama.wait_ready(args.start_timeout)
+                warm_up(llama, args)
+                for c in [c for c in args.concurrency if slots[c] == n]:
+                    rounds = {"ours": [], "llama.cpp": []}
+                    for i in range(args.interleave):
+                        seed = rng.randrange(1 << 30)
+                        for side, server in (("ours", our_server), ("llama.cpp", llama))[:: 1 if i % 2 == 0 else -1]:
+                            rounds[side].append(run_closed_loop(server, args, c, random.Random(seed)))
+                        print(f"  c={c:<3} round {i + 1}: ours {fmt(rounds['ours'][-1]['tok_per_s'], 1)}, llama.cpp "
+                              f"{fmt(rounds['llama.cpp'][-1]['tok_per_s'], 1)} tok/s", flush=True)
+                    for side, out in (("ours", ours_out), ("llama.cpp", llama_out)):
+                        values = [r["tok_per_s"] for r in rounds[side] if r["tok_per_s"] is not None]
+                        out["throughput"][c] = {"tok_per_s": statistics.median(values) if values else None,
+                                                "rounds": [r["tok_per_s"] for r in rounds[side]],
+                                                "errors": sum(r["errors"] for r in rounds[side])}
+                    ratios = [a["tok_per_s"] / b["tok_per_s"] for a, b in zip(rounds["ours"], rounds["llama.cpp"])
+                              if a["tok_per_s"] and b["tok_per_s"]]
+                    if ratios:
+                        ours_out["throughput"][c]["ratio_median"] = statistics.median(ratios)
+                        print(f"  c={c:<3} median of the rounds' ratios {statistics.median(ratios):.2f} "
+                              f"(min {min(ratios):.2f}, max {max(ratios):.2f})", flush=True)
+                if not ours_out["ttft"]:
+                    for label, words in (("short", args.ttft_short_words), ("long", args.ttft_long_words)):
+                        times, tokens = {"ours": [], "llama.cpp": []}, {"ours": set(), "llama.cpp": set()}
+                        for i in range(args.ttft_reps):
+                            prompt = words_prompt(rng, words)
+                            for side, server in (("ours", our_server), ("llama.cpp", llama))[:: 1 if i % 2 == 0 else -1]:
+                                result = load.run_request(request_args(server, args), prompt, args.ttft_output_tokens)
+                                if result.ok:
+                                    times[side].append(result.ttft)
+                                    tokens[side].add(result.prompt_tokens)
+                        for side, out in (("ours", ours_out), ("llama.cpp", llama_out)):
+                            out["ttft"][label] = {"p50_ms": ms(load.percentiles(times[side])["p50"]), "prompt_tokens": sorted(tokens[side])}
+                        print(f"  TTFT {label} ({words} words): ours {fmt(ours_out['ttft'][label]['p50_ms'], 1)}, llama.cpp "
+                              f"{fmt(llama_out['ttft'][label]['p50_ms'], 1)} ms p50", flush=True)
+            finally:
+                llama.stop()
+    except ServerError as error:
+        print(f"  error: {error}")
+        return {"error": str(error)}, {"error": str(error)}
+    finally:
+        our_server.stop()
+    return ours_out, llama_out
+
+
 def fmt(value, digits):
     return "-" if value is None else f"{value:.{digits}f}"
 
@@ -334,6 +398,9 @@ def main():
                         help="our server's working directory (its config.json applies; default: the repository)")
     parser.add_argument("--start-timeout", type=float, default=300)
     parser.add_argument("--request-timeout", type=float, default=600)
+    parser.add_argument("--interleave", type=int, default=0, metavar="N",
+                        help="run both servers at once and alternate identical loads between them, N rounds per "
+                             "concurrency (drift of the machine falls on both alike); 0: one server after the other")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="write all results as JSON to this file")
     args = parser.parse_args()
@@ -371,6 +438,15 @@ def main():
 
     for name, gguf in classes:
         entry = results["classes"].setdefault(name, {})
+        if args.interleave > 0:
+            port = free_port()
+            command = our_command(args, name, port, max_c, kv_mib)
+            if command is None:
+                print(f"\n== {name}: skipped (no --dtype)")
+                continue
+            entry["ours"], entry["llama.cpp"] = run_interleaved(
+                args, name, gguf, Server(f"ours {name}", command, port, log_dir, cwd=args.serve_cwd), log_dir, rng)
+            continue
         for side in ("ours", "llama.cpp"):
             port = free_port()
             if side == "ours":
@@ -423,7 +499,9 @@ def main():
 def print_summary(results, args):
     print(f"\nOutput throughput, tok/s ({args.output_tokens} tokens per request, ~{args.prompt_tokens}-token prompts, "
           f"closed loop, {args.rounds} requests per client; ours --spec {args.spec}; llama-server "
-          + f"-np max({args.llama_min_slots}, c) -c that x {args.slot_ctx} -t {args.threads}). Ratio above 1: ours faster.\n")
+          + f"-np max({args.llama_min_slots}, c) -c that x {args.slot_ctx} -t {args.threads}"
+          + (f"; both up at once, {args.interleave} alternated rounds, median of each side" if args.interleave else "")
+          + "). Ratio above 1: ours faster.\n")
     print("| class | c | ours | llama.cpp | ours / llama.cpp |")
     print("|---|---|---|---|---|")
     for name, entry in results["classes"].items():
