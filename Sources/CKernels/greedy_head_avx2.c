@@ -8,18 +8,12 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <string.h>
+#include "greedy_head_layout.h"
 
 #define AVX2 __attribute__((target("avx2,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { PANEL = 16, BLOCK = 32, GROUPS = BLOCK / 4, MAX_TILE_ROWS = 4, PREFETCH_DISTANCE = 4096 };
-
-INLINE int32_t load4(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
+enum { MAX_TILE_ROWS = 4 };
 
 /// The dots of 8 vocabulary rows (signed codes `w`) with the four inputs `x` (broadcast) added to `sum`.
 INLINE AVX2 __m256i dot4(__m256i sum, __m256i w, __m256i x) {

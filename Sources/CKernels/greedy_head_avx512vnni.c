@@ -6,18 +6,12 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include <string.h>
+#include "greedy_head_layout.h"
 
 #define VNNI512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma")))
 #define INLINE static inline __attribute__((always_inline))
 
-enum { PANEL = 16, BLOCK = 32, GROUPS = BLOCK / 4, MAX_TILE_ROWS = 8, PREFETCH_DISTANCE = 4096 };
-
-INLINE int32_t load4(const int8_t *p) {
-    int32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
+enum { MAX_TILE_ROWS = 8 };
 
 /// sums[r] = Σ_b xScales[r, b] · (dot_b(r) · panelScales[b]) over the panel's 16 vocabulary rows, for R rows (a constant once inlined).
 INLINE VNNI512 void tile(const int8_t *xq, long columns, const float *xScales, const int32_t *xCorrections, const int R,
